@@ -1,0 +1,112 @@
+"""The Faust application: settings, topics, tables, and the agents wired to them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import faust
+from faust.types import TableT, TopicT
+from prometheus_client import CollectorRegistry, Counter
+
+from agents.state import SeenEventIds, WindowBuckets
+from smm_pulse.config import Config
+from smm_pulse.kpi.catalog import Family
+from smm_pulse.windows import Window
+from streams.topics import TopicNames, partition_for
+
+APP_ID = "smm-pulse"
+DEDUP_EXTRA_SECONDS = 3600  # ids are remembered for the longest window plus one hour
+
+
+@dataclass
+class Pipeline:
+    """Everything the agents, the janitor and the exporter share."""
+
+    config: Config
+    app: faust.App
+    names: TopicNames
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    family_topics: dict[Family, TopicT] = field(default_factory=dict)
+    tables: dict[str, TableT] = field(default_factory=dict)
+    seen: dict[Family, SeenEventIds] = field(default_factory=dict)
+    buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
+    # Latest followers per (brand, platform) at a time; set by the engagement agent.
+    followers: Callable[[float], dict[tuple[str, str], int]] = lambda _now: {}
+
+    def __post_init__(self) -> None:
+        self.windows = tuple(Window.parse(w) for w in self.config.windows)
+        self.events_total = Counter(
+            "smm_events",
+            "Events read from the input topics, by outcome (accepted, duplicate, rejected)",
+            ["topic", "type", "outcome"],
+            registry=self.registry,
+        )
+
+    @property
+    def horizon_seconds(self) -> int:
+        return self.config.longest_window_seconds
+
+    def horizon(self) -> float:
+        """Now minus the longest window: older contributions are read by no window."""
+        return time.time() - self.horizon_seconds
+
+    def is_declared(self, brand: str) -> bool:
+        return brand in self.config.brands
+
+    def partition_of(self, brand: str) -> int:
+        return partition_for(brand, self.config.partitions)
+
+    def owned_partitions(self, family: Family) -> set[int]:
+        """Partitions of a family's topic this worker actively owns (not standbys)."""
+        topic = self.names.family(family)
+        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
+
+    def table(self, name: str, **options: object) -> TableT:
+        table = self.app.Table(
+            name,
+            default=None,
+            partitions=self.config.partitions,
+            **options,  # keys and values are JSON (Faust's default, with orjson)
+        )
+        self.tables[name] = table
+        return table
+
+
+def create_pipeline(config: Config, bootstrap: str, web_port: int) -> Pipeline:
+    app = faust.App(
+        APP_ID,
+        broker=[f"kafka://{host}" for host in bootstrap.split(",")],
+        store="memory://",
+        topic_partitions=config.partitions,
+        topic_replication_factor=1,
+        web_bind="127.0.0.1",
+        web_port=web_port,
+        web_in_thread=False,
+        # Table state is idempotent by offset guards; exactly-once is not needed.
+        processing_guarantee="at_least_once",
+        # Faster failure detection than the defaults, which suit bigger clusters.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
+        stream_wait_empty=False,
+    )
+    pipeline = Pipeline(config, app, TopicNames(config.topics, APP_ID))
+    for family in Family:
+        pipeline.family_topics[family] = app.topic(
+            pipeline.names.family(family),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=config.partitions,
+            internal=True,
+        )
+    # Imported here: each module registers its agent on this pipeline.
+    from agents import engagement, ingest, janitor, mentions
+    from smm_pulse import exporter
+
+    ingest.register(pipeline)
+    engagement.register(pipeline)
+    mentions.register(pipeline)
+    janitor.register(pipeline)
+    exporter.register(pipeline)
+    return pipeline

@@ -1,0 +1,116 @@
+"""Engagement agent: interactions, post snapshots and follower snapshots of a brand.
+
+Feeds ER by followers, ERR, ER by views, like/talk/amplification/virality rates,
+CTR, followers and gross follows (formulas in ``smm_pulse.kpi.formulas``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from agents.app import Pipeline
+from agents.family import Batch, register_family_agent
+from agents.state import WindowBuckets, is_replayed, key_parts, table_key
+from smm_pulse.contributions import (
+    Contribution,
+    PostState,
+    apply_snapshot,
+    interaction_contribution,
+    latest_followers,
+    record_followers,
+)
+from smm_pulse.kpi.catalog import Family
+
+
+class PostSnapshots:
+    """The last accepted snapshot per post, kept with the state it replaced.
+
+    The replaced state ("prev") lets a replayed batch recompute exactly the
+    contributions it made the first time.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.table = pipeline.table("engagement-posts")
+
+    def contributions(self, batch: Batch, horizon: float) -> dict[str, list[Contribution]]:
+        """Per platform, what the batch's snapshots contribute; writes each post once."""
+        states: dict[str, PostState | None] = {}
+        before: dict[str, PostState | None] = {}
+        found: dict[str, list[Contribution]] = defaultdict(list)
+        for event in batch.events:
+            if event["type"] != "post_metrics":
+                continue
+            key = table_key(batch.brand, event["platform"], event["account"], event["post_id"])
+            if key not in states:
+                states[key] = before[key] = self._kept(key, batch.offset)
+            states[key], contribution = apply_snapshot(states[key], event, horizon)
+            if contribution is not None:
+                found[event["platform"]].append(contribution)
+        for key, state in states.items():
+            prev = before[key]
+            self.table[key] = {
+                "o": batch.offset,
+                "s": state.to_json(),
+                "prev": prev.to_json() if prev else None,
+            }
+        return found
+
+    def _kept(self, key: str, offset: int) -> PostState | None:
+        stored = self.table.get(key)
+        if stored is None:
+            return None
+        data = stored["prev"] if is_replayed(stored, offset) else stored["s"]
+        return PostState.from_json(data) if data else None
+
+
+class FollowerHistory:
+    """Follower snapshots per account: every one inside the longest window and the one before."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.table = pipeline.table("engagement-accounts")
+
+    def record(self, batch: Batch, horizon: float) -> None:
+        histories: dict[str, list[list[float]]] = {}
+        for event in batch.events:
+            if event["type"] != "account_metrics":
+                continue
+            key = table_key(batch.brand, event["platform"], event["account"])
+            if key not in histories:
+                stored = self.table.get(key)
+                histories[key] = stored["h"] if stored else []
+            histories[key] = record_followers(histories[key], event["ts"], event["followers"],
+                                              horizon)
+        for key, history in histories.items():
+            # Inserting a snapshot is idempotent, so no offset guard is needed.
+            self.table[key] = {"o": batch.offset, "h": history}
+
+    def current(self, now: float) -> dict[tuple[str, str], int]:
+        """Latest followers summed over each (brand, platform)'s accounts."""
+        totals: dict[tuple[str, str], int] = {}
+        for key, value in list(self.table.data.items()):
+            brand, platform, _account = key_parts(key)
+            latest = latest_followers(value["h"], now)
+            if latest is not None:
+                totals[brand, platform] = totals.get((brand, platform), 0) + latest
+        return totals
+
+
+def register(pipeline: Pipeline) -> None:
+    buckets = WindowBuckets(pipeline.table("engagement-buckets"), pipeline.windows)
+    posts = PostSnapshots(pipeline)
+    followers = FollowerHistory(pipeline)
+    pipeline.buckets[Family.ENGAGEMENT] = buckets
+    pipeline.followers = followers.current
+
+    def handle(batch: Batch) -> None:
+        horizon = batch.now - pipeline.horizon_seconds
+        by_platform = posts.contributions(batch, horizon)
+        for event in batch.events:
+            if event["type"] == "interaction":
+                by_platform[event["platform"]].append(interaction_contribution(event))
+        followers.record(batch, horizon)
+        for platform, contributions in by_platform.items():
+            buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+
+    register_family_agent(pipeline, Family.ENGAGEMENT, handle)
+

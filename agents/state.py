@@ -1,0 +1,163 @@
+"""Table-backed state shared by the KPI agents.
+
+Design (see docs/design.md):
+- every key starts with the brand, and a brand's batches all arrive on one
+  partition of the agent's topic, so a key's changelog partition is the brand's;
+- a value records the offset of the batch that last wrote it ("o"): replaying a
+  batch after a crash (at-least-once) skips the keys it already wrote, so state
+  stays exact whichever of a batch's changelog writes made it before the crash;
+- writes are coalesced: at most one write per key per batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import orjson
+from faust.types import TableT
+
+from smm_pulse.contributions import Contribution
+from smm_pulse.windows import Counters, Window, add_into, sum_counters
+
+TOTAL = "total"  # pseudo-window of counters since the beginning; never expires
+
+
+def table_key(*parts: Any) -> str:
+    """Table keys are JSON arrays as text: hashable, and the same after changelog recovery."""
+    return orjson.dumps(parts).decode()
+
+
+def key_parts(key: str) -> list[Any]:
+    return orjson.loads(key)
+
+
+def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
+    """True when the batch at ``offset`` (or a later one) already wrote this value."""
+    return stored is not None and stored["o"] >= offset
+
+
+class WindowBuckets:
+    """Counters per (brand, platform, window, bucket start), plus running totals."""
+
+    def __init__(self, table: TableT, windows: Iterable[Window]) -> None:
+        self.table = table
+        self.windows = tuple(windows)
+
+    @property
+    def longest(self) -> Window:
+        return max(self.windows, key=lambda w: w.seconds)
+
+    def apply(
+        self,
+        offset: int,
+        brand: str,
+        platform: str,
+        contributions: Iterable[Contribution],
+        now: float,
+    ) -> None:
+        """Add contributions of one batch; too-old events reach only the totals."""
+        pending: dict[str, Counters] = {}
+        for contribution in contributions:
+            add_into(pending.setdefault(table_key(brand, platform, TOTAL, 0), {}),
+                     contribution.deltas)
+            for window in self.windows:
+                start = window.bucket_of(contribution.ts)
+                if not window.is_expired(start, now):
+                    key = table_key(brand, platform, window.name, start)
+                    add_into(pending.setdefault(key, {}), contribution.deltas)
+        for key, deltas in pending.items():
+            stored = self.table.get(key)
+            if is_replayed(stored, offset):
+                continue
+            counters = dict(stored["c"]) if stored else {}
+            add_into(counters, deltas)
+            self.table[key] = {"o": offset, "c": counters}
+
+    def gained(self, now: float) -> dict[tuple[str, str], dict[str, Counters]]:
+        """Per (brand, platform): counters gained per window name, and TOTAL."""
+        by_window = {w.name: w for w in self.windows}
+        parts: dict[tuple[str, str], dict[str, list[Counters]]] = {}
+        for key, value in list(self.table.data.items()):
+            brand, platform, window_name, start = key_parts(key)
+            series = parts.setdefault((brand, platform), {})
+            window = by_window.get(window_name)
+            if window_name == TOTAL or (window is not None and window.covers(start, now)):
+                series.setdefault(window_name, []).append(value["c"])
+        return {
+            pair: {name: sum_counters(series.get(name, ())) for name in (*by_window, TOTAL)}
+            for pair, series in parts.items()
+        }
+
+    def expired_keys(self, now: float) -> Iterator[tuple[str, str]]:
+        """(brand, key) of buckets no window will read again."""
+        by_window = {w.name: w for w in self.windows}
+        for key in list(self.table.data):
+            brand, _platform, window_name, start = key_parts(key)
+            window = by_window.get(window_name)
+            if window_name != TOTAL and (window is None or window.is_expired(start, now)):
+                yield brand, key
+
+
+class SeenEventIds:
+    """Duplicate detection by (brand, event_id), written once per batch.
+
+    A batch's accepted ids are one table value keyed by the batch's
+    (partition, offset). An id first accepted by this very batch is not a
+    duplicate on replay: the offset guards of the other tables decide.
+    """
+
+    def __init__(self, table: TableT, retention_seconds: float) -> None:
+        self.table = table
+        self.retention_seconds = retention_seconds
+        self._first_seen: dict[tuple[str, str], str] = {}
+
+    def on_changelog_value(self, key: str, value: Mapping[str, Any] | None) -> None:
+        """Keep the index in step with values restored from the changelog."""
+        if value is not None:
+            self._index(key, value)
+
+    def _index(self, key: str, value: Mapping[str, Any]) -> None:
+        for brand, event_id in value["ids"]:
+            self._first_seen.setdefault((brand, event_id), key)
+
+    def split(
+        self, records: Iterable[dict[str, Any]], partition: int, offset: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(fresh, duplicates) among a batch's records; remembers the fresh ones."""
+        batch_key = table_key(partition, offset)
+        fresh: list[dict[str, Any]] = []
+        duplicates: list[dict[str, Any]] = []
+        in_batch: set[tuple[str, str]] = set()
+        for record in records:
+            ident = (record["brand"], record["event_id"])
+            first = self._first_seen.get(ident)
+            if ident in in_batch or (first is not None and first != batch_key):
+                duplicates.append(record)
+            else:
+                in_batch.add(ident)
+                fresh.append(record)
+        if fresh and batch_key not in self.table.data:
+            value = {
+                "o": offset,
+                "t": max(r["ts"] for r in fresh),
+                "w": time.time(),
+                "ids": [list(i) for i in in_batch],
+            }
+            self.table[batch_key] = value
+            self._index(batch_key, value)
+        return fresh, duplicates
+
+    def expired_keys(self, now: float) -> Iterator[str]:
+        """Batches whose ids are past retention by event time and by arrival time."""
+        horizon = now - self.retention_seconds
+        for key, value in list(self.table.data.items()):
+            if max(value["t"], value["w"]) < horizon:
+                yield key
+
+    def forget(self, key: str) -> None:
+        value = self.table.data.get(key)
+        for brand, event_id in value["ids"] if value else ():
+            if self._first_seen.get((brand, event_id)) == key:
+                del self._first_seen[(brand, event_id)]

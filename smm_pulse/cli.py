@@ -1,0 +1,87 @@
+"""The ``smm-pulse`` command (contract section 5)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from tqdm import tqdm
+
+from smm_pulse.broker import BOOTSTRAP_ENV, EmbeddedBroker
+from smm_pulse.config import Config, ConfigError, Topics, load_config
+
+app = typer.Typer(help="SMM Pulse: real-time social media marketing KPIs.", no_args_is_help=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Configuration YAML (default: $SMM_PULSE_CONFIG)."),
+]
+
+
+def _load(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def up(
+    config: ConfigOption = None,
+    demo: Annotated[bool, typer.Option(help="Also feed realistic synthetic events.")] = False,
+    port: Annotated[int, typer.Option(envvar="SMM_PULSE_PORT", help="Web port.")] = 6066,
+    loglevel: Annotated[str, typer.Option(help="crit, error, warn, info or debug.")] = "warn",
+) -> None:
+    """Run the service: embedded broker (unless SMM_KAFKA_BOOTSTRAP is set), worker, /metrics."""
+    import faust
+
+    from agents.app import create_pipeline
+    from smm_pulse.demo.feeder import DemoFeeder, default_config_path
+
+    settings = _load(config or (Path(default_config_path()) if demo else None))
+    bootstrap = os.environ.get(BOOTSTRAP_ENV)
+    broker = None if bootstrap else EmbeddedBroker().start()
+    bootstrap = bootstrap or broker.bootstrap  # type: ignore[union-attr]
+    feeder = DemoFeeder(settings, bootstrap) if demo else None
+    typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://127.0.0.1:{port}/metrics",
+               err=True)
+    try:
+        pipeline = create_pipeline(settings, bootstrap, port)
+        if feeder:
+            feeder.start()
+        faust.Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()
+    finally:
+        if feeder:
+            feeder.stop()
+        if broker:
+            broker.stop()
+
+
+@app.command()
+def feed(
+    file: Annotated[str, typer.Argument(help="JSON Lines file, or - for stdin.")],
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Send events from JSON Lines (one event or one batch per line) to the right topics."""
+    from smm_pulse.sdk import CollectorClient
+
+    topics = _load(config).topics if config or os.environ.get("SMM_PULSE_CONFIG") else Topics()
+    bootstrap = os.environ.get(BOOTSTRAP_ENV, "127.0.0.1:9092")
+    source: BinaryIO = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    with source, CollectorClient(bootstrap, topics) as client:
+        for line in tqdm(source, unit=" lines", disable=quiet, file=sys.stderr):
+            if line.strip():
+                client.send_line(line.rstrip(b"\r\n"))
+    report = client.report
+    per_topic = ", ".join(f"{topic} {n}" for topic, n in sorted(report.by_topic.items()))
+    typer.echo(f"sent {report.events} events in {report.messages} messages"
+               + (f": {per_topic}" if per_topic else ""))
+
+
+if __name__ == "__main__":
+    app()

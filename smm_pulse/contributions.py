@@ -1,0 +1,100 @@
+"""What each accepted event adds to the counters, and when (contract section 2).
+
+Pure functions: the agents keep the state and call these to decide what a
+snapshot or an interaction contributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from streams.events import POST_COUNTERS
+
+# interaction action -> (counter, sign)
+ACTION_COUNTER: dict[str, tuple[str, int]] = {
+    "like": ("likes", 1),
+    "unlike": ("likes", -1),
+    "comment": ("comments", 1),
+    "share": ("shares", 1),
+    "save": ("saves", 1),
+    "view": ("views", 1),
+    "click": ("clicks", 1),
+    "follow": ("follows", 1),
+    "unfollow": ("unfollows", 1),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """Counter deltas that count at event time ``ts``."""
+
+    ts: float
+    deltas: Mapping[str, float]
+
+
+def interaction_contribution(event: Mapping[str, Any]) -> Contribution:
+    counter, sign = ACTION_COUNTER[event["action"]]
+    return Contribution(event["ts"], {counter: sign * event.get("count", 1)})
+
+
+@dataclass(frozen=True, slots=True)
+class PostState:
+    """The last accepted snapshot of one post: its time and counters."""
+
+    ts: float
+    counters: Mapping[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ts": self.ts, "c": dict(self.counters)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PostState:
+        return cls(data["ts"], data["c"])
+
+
+def apply_snapshot(
+    kept: PostState | None, snapshot: Mapping[str, Any], horizon: float
+) -> tuple[PostState, Contribution | None]:
+    """Fold a ``post_metrics`` snapshot into the kept state of its post.
+
+    ``horizon`` is now minus the longest window: a first snapshot published
+    before it only sets the baseline. An older or equal ``ts`` changes nothing,
+    so replaying snapshots is idempotent.
+    """
+    if kept is None:
+        counters = {name: snapshot.get(name, 0) for name in POST_COUNTERS}
+        published = snapshot.get("published_at")
+        state = PostState(snapshot["ts"], counters)
+        if published is not None and published < horizon:
+            return state, None
+        at = published if published is not None else snapshot["ts"]
+        return state, Contribution(at, {k: v for k, v in counters.items() if v})
+    if snapshot["ts"] <= kept.ts:
+        return kept, None
+    counters = {name: snapshot.get(name, kept.counters.get(name, 0)) for name in POST_COUNTERS}
+    deltas = {k: v - kept.counters.get(k, 0) for k, v in counters.items()}
+    state = PostState(snapshot["ts"], counters)
+    return state, Contribution(snapshot["ts"], {k: v for k, v in deltas.items() if v})
+
+
+def record_followers(
+    history: list[list[float]], ts: float, followers: int, horizon: float
+) -> list[list[float]]:
+    """Insert an account snapshot into its time-ordered history.
+
+    Keeps every snapshot after ``horizon`` and the last one at or before it (the
+    start value of the longest window). A repeated ``ts`` keeps the first value.
+    """
+    if any(point[0] == ts for point in history):
+        return history
+    merged = sorted([*history, [ts, followers]], key=lambda point: point[0])
+    before = [p for p in merged if p[0] <= horizon]
+    return before[-1:] + [p for p in merged if p[0] > horizon]
+
+
+def latest_followers(history: list[list[float]], now: float) -> int | None:
+    """The latest snapshot at or before now, or None if the account has none yet."""
+    current = [p for p in history if p[0] <= now]
+    return int(current[-1][1]) if current else None

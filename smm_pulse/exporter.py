@@ -1,0 +1,84 @@
+"""Prometheus exporter: the KPI catalog evaluated on the tables at scrape time.
+
+Values are computed when Prometheus scrapes, at the wall clock of the scrape, so
+trailing windows are always current. Only brands whose partition this worker
+actively owns are exported; when a partition moves away its series vanish with
+the next scrape (no stale series), and its new owner starts exporting them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from agents.app import Pipeline
+from agents.state import TOTAL
+from smm_pulse.kpi.catalog import CATALOG, Family, Scope, View
+
+
+class KpiCollector(Collector):
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def describe(self) -> list[Metric]:
+        return []  # values depend on ownership at scrape time: collect() only then
+
+    def collect(self) -> Iterator[Metric]:
+        now = time.time()
+        families = {kpi.metric: self._family(kpi.metric, kpi.help, kpi.scope) for kpi in CATALOG}
+        followers = self.pipeline.followers(now)
+        for family in Family:
+            gained = self._owned(family, self.pipeline.buckets[family].gained(now))
+            pairs = set(gained)
+            if family is Family.ENGAGEMENT:
+                pairs |= set(self._owned(family, followers))
+            for brand, platform in sorted(pairs):
+                series = gained.get((brand, platform), {})
+                count = followers.get((brand, platform))
+                for kpi in (k for k in CATALOG if k.family is family):
+                    if kpi.scope is Scope.WINDOW:
+                        for window in self.pipeline.windows:
+                            view = View(series.get(window.name, {}), count, window.seconds)
+                            self._add(families[kpi.metric], kpi.value(view),
+                                      [brand, platform, window.name])
+                    else:
+                        view = View(series.get(TOTAL, {}), count, 0)
+                        self._add(families[kpi.metric], kpi.value(view), [brand, platform])
+        yield from families.values()
+
+    def _owned(self, family: Family, by_pair: dict[tuple[str, str], Any]) -> dict:
+        """Only brands still declared whose partition this worker actively owns."""
+        owned = self.pipeline.owned_partitions(family)
+        declared = self.pipeline.config.brands
+        return {
+            pair: value
+            for pair, value in by_pair.items()
+            if pair[0] in declared and self.pipeline.partition_of(pair[0]) in owned
+        }
+
+    @staticmethod
+    def _family(metric: str, help_text: str, scope: Scope) -> Metric:
+        labels = ["brand", "platform"] + (["window"] if scope is Scope.WINDOW else [])
+        if scope is Scope.TOTAL:
+            return CounterMetricFamily(metric, help_text, labels=labels)
+        return GaugeMetricFamily(metric, help_text, labels=labels)
+
+    @staticmethod
+    def _add(metric: Any, value: float | None, labels: list[str]) -> None:
+        if value is not None:  # absent, never 0 or NaN, when undefined
+            metric.add_metric(labels, value)
+
+
+def register(pipeline: Pipeline) -> None:
+    pipeline.registry.register(KpiCollector(pipeline))
+
+    @pipeline.app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        # aiohttp refuses a charset in content_type, so the header is set as is.
+        return web.bytes(generate_latest(pipeline.registry),
+                         headers={"Content-Type": CONTENT_TYPE_LATEST})

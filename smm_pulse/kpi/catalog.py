@@ -1,0 +1,93 @@
+"""The KPI catalog: one entry per exported metric.
+
+It drives the Prometheus exporter and the metrics docs (``smm-pulse docs
+metrics``); adding a KPI is one entry here plus its formula in ``formulas``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from smm_pulse.kpi import formulas as f
+
+
+class Family(StrEnum):
+    """Which agent's state feeds a KPI."""
+
+    ENGAGEMENT = "engagement"
+    MENTIONS = "mentions"
+
+
+class Scope(StrEnum):
+    WINDOW = "window"  # gauge over a trailing window: labels brand, platform, window
+    CURRENT = "current"  # gauge of the latest value: labels brand, platform
+    TOTAL = "total"  # counter since the beginning: labels brand, platform
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a KPI is computed from for one (brand, platform) and, for WINDOW, one window."""
+
+    gained: Mapping[str, float]  # counters gained in the window (or in total for TOTAL)
+    followers: float | None  # latest followers summed over accounts, None if unknown
+    window_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    metric: str
+    help: str
+    family: Family
+    scope: Scope
+    value: Callable[[View], float | None]
+    unit: str  # for dashboards and docs: ratio, count, followers, per_second
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        if self.scope is Scope.WINDOW:
+            return ("brand", "platform", "window")
+        return ("brand", "platform")
+
+
+def _gained(name: str) -> Callable[[View], float]:
+    return lambda v: v.gained.get(name, 0)
+
+
+E, M = Family.ENGAGEMENT, Family.MENTIONS
+W, C, T = Scope.WINDOW, Scope.CURRENT, Scope.TOTAL
+
+CATALOG: tuple[Kpi, ...] = (
+    Kpi("smm_engagement_rate_ratio", "ER by followers: interactions gained in the window / "
+        "followers", E, W, lambda v: f.engagement_rate(v.gained, v.followers), "ratio"),
+    Kpi("smm_engagement_rate_reach_ratio", "ERR: interactions gained / reach gained in the "
+        "window", E, W, lambda v: f.engagement_rate_reach(v.gained), "ratio"),
+    Kpi("smm_engagement_rate_views_ratio", "ER by views: interactions gained / views gained in "
+        "the window", E, W, lambda v: f.engagement_rate_views(v.gained), "ratio"),
+    Kpi("smm_like_rate_ratio", "Likes gained in the window / followers", E, W,
+        lambda v: f.like_rate(v.gained, v.followers), "ratio"),
+    Kpi("smm_talk_rate_ratio", "Comments gained in the window / followers", E, W,
+        lambda v: f.talk_rate(v.gained, v.followers), "ratio"),
+    Kpi("smm_amplification_rate_ratio", "Shares gained in the window / followers", E, W,
+        lambda v: f.amplification_rate(v.gained, v.followers), "ratio"),
+    Kpi("smm_virality_rate_ratio", "Shares / views gained in the window", E, W,
+        lambda v: f.virality_rate(v.gained), "ratio"),
+    Kpi("smm_click_through_rate_ratio", "CTR: clicks / impressions gained in the window", E, W,
+        lambda v: f.click_through_rate(v.gained), "ratio"),
+    Kpi("smm_window_interactions", "Interactions (likes + comments + shares + saves) gained "
+        "in the window", E, W, lambda v: f.interactions(v.gained), "count"),
+    Kpi("smm_window_reach", "Reach gained in the window", E, W, _gained("reach"), "count"),
+    Kpi("smm_window_views", "Views gained in the window", E, W, _gained("views"), "count"),
+    Kpi("smm_window_follows", "Gross follows from interaction events in the window", E, W,
+        _gained("follows"), "count"),
+    Kpi("smm_window_unfollows", "Gross unfollows from interaction events in the window", E, W,
+        _gained("unfollows"), "count"),
+    Kpi("smm_followers", "Followers: latest snapshot summed over the brand's accounts", E, C,
+        lambda v: v.followers, "followers"),
+    Kpi("smm_window_mentions", "Mentions in the window", M, W, _gained("mentions"), "count"),
+    Kpi("smm_mention_rate_per_second", "Mentions in the window / window length in seconds", M, W,
+        lambda v: f.mention_rate(v.gained.get("mentions", 0), v.window_seconds), "per_second"),
+    Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
+        _gained("mentions"), "count"),
+)

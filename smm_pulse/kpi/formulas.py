@@ -1,0 +1,65 @@
+"""KPI formulas of the contract (section 3), one pure function each.
+
+Inputs are counters "gained in W" (sums of contributions whose event time lies
+in the window) and the latest follower count. A ratio whose denominator is 0,
+negative or unknown is absent (None), never 0 or NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+Counters = Mapping[str, float]
+
+
+def ratio(numerator: float, denominator: float | None) -> float | None:
+    if denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+def interactions(gained: Counters) -> float:
+    """likes + comments + shares + saves (views and clicks are not interactions)."""
+    return sum(gained.get(name, 0) for name in ("likes", "comments", "shares", "saves"))
+
+
+def engagement_rate(gained: Counters, followers: float | None) -> float | None:
+    """ER by followers = interactions gained in W / followers (latest, summed over accounts)."""
+    return ratio(interactions(gained), followers)
+
+
+def engagement_rate_reach(gained: Counters) -> float | None:
+    """ERR = interactions gained in W / reach gained in W."""
+    return ratio(interactions(gained), gained.get("reach"))
+
+
+def engagement_rate_views(gained: Counters) -> float | None:
+    """ER by views = interactions gained in W / views gained in W."""
+    return ratio(interactions(gained), gained.get("views"))
+
+
+def like_rate(gained: Counters, followers: float | None) -> float | None:
+    return ratio(gained.get("likes", 0), followers)
+
+
+def talk_rate(gained: Counters, followers: float | None) -> float | None:
+    return ratio(gained.get("comments", 0), followers)
+
+
+def amplification_rate(gained: Counters, followers: float | None) -> float | None:
+    return ratio(gained.get("shares", 0), followers)
+
+
+def virality_rate(gained: Counters) -> float | None:
+    """shares / views, both gained in W."""
+    return ratio(gained.get("shares", 0), gained.get("views"))
+
+
+def click_through_rate(gained: Counters) -> float | None:
+    """CTR = clicks / impressions, both gained in W."""
+    return ratio(gained.get("clicks", 0), gained.get("impressions"))
+
+
+def mention_rate(mentions: float, window_seconds: float) -> float:
+    """Mentions in W per second of W."""
+    return mentions / window_seconds

@@ -1,0 +1,56 @@
+"""Trailing event-time windows kept as buckets of counters.
+
+A window W is read at wall-clock ``now`` as the sum of its buckets that overlap
+(now - W, now]. Each window has ``BUCKETS_PER_WINDOW`` buckets, so its trailing
+edge moves in steps of W/60 (5 s for 5m, 1 min for 1h, 24 min for 24h): an event
+up to one bucket older than W may still be counted. Windows that cover all
+events are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from smm_pulse.config import duration_seconds
+
+BUCKETS_PER_WINDOW = 60
+
+Counters = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    name: str
+    seconds: int
+
+    @classmethod
+    def parse(cls, name: str) -> Window:
+        return cls(name, duration_seconds(name))
+
+    @property
+    def bucket_seconds(self) -> int:
+        return max(1, self.seconds // BUCKETS_PER_WINDOW)
+
+    def bucket_of(self, ts: float) -> int:
+        size = self.bucket_seconds
+        return int(ts // size) * size
+
+    def is_expired(self, bucket_start: float, now: float) -> bool:
+        """True once no part of the bucket can be inside (now - W, now] again."""
+        return bucket_start + self.bucket_seconds <= now - self.seconds
+
+    def covers(self, bucket_start: float, now: float) -> bool:
+        return not self.is_expired(bucket_start, now) and bucket_start <= now
+
+
+def add_into(total: Counters, deltas: Mapping[str, float]) -> None:
+    for name, value in deltas.items():
+        total[name] = total.get(name, 0) + value
+
+
+def sum_counters(parts: Iterable[Mapping[str, float]]) -> Counters:
+    total: Counters = {}
+    for part in parts:
+        add_into(total, part)
+    return total

@@ -1,0 +1,48 @@
+"""Topics: the contract's input and dead-letter topics, and the internal per-family topics.
+
+Collectors may key and batch messages any way they like, so the ingest agent
+re-keys valid events by brand onto one internal topic per KPI family. All of a
+brand's state then lives on one partition, whichever worker owns it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka.partitioner import murmur2
+
+from smm_pulse.config import Topics
+from smm_pulse.kpi.catalog import Family
+
+# Which KPI family's agent receives each event type.
+FAMILY_OF_TYPE: dict[str, Family] = {
+    "account_metrics": Family.ENGAGEMENT,
+    "post_metrics": Family.ENGAGEMENT,
+    "interaction": Family.ENGAGEMENT,
+    "message": Family.ENGAGEMENT,  # counted and deduplicated; response time comes later
+    "mention": Family.MENTIONS,
+}
+
+# Where the collector SDK sends each event type (contract section 1).
+INPUT_TOPIC_OF_TYPE = {t: ("mentions" if t == "mention" else "engagement") for t in FAMILY_OF_TYPE}
+
+
+def partition_for(brand: str, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2 of the key), so Java tools agree with us."""
+    return (murmur2(brand.encode()) & 0x7FFFFFFF) % partitions
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    topics: Topics
+    app_id: str
+
+    @property
+    def inputs(self) -> tuple[str, str]:
+        return (self.topics.engagement, self.topics.mentions)
+
+    def input_for(self, event_type: str) -> str:
+        return getattr(self.topics, INPUT_TOPIC_OF_TYPE.get(event_type, "engagement"))
+
+    def family(self, family: Family) -> str:
+        return f"{self.app_id}.kpi.{family.value}"
