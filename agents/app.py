@@ -16,7 +16,6 @@ from smm_pulse.kpi.catalog import Family
 from smm_pulse.windows import Window
 from streams.topics import TopicNames, partition_for
 
-APP_ID = "smm-pulse"
 DEDUP_EXTRA_SECONDS = 3600  # ids are remembered for the longest window plus one hour
 
 
@@ -76,7 +75,7 @@ class Pipeline:
 
 def create_pipeline(config: Config, bootstrap: str, web_port: int) -> Pipeline:
     app = faust.App(
-        APP_ID,
+        config.app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="memory://",
         topic_partitions=config.partitions,
@@ -91,7 +90,7 @@ def create_pipeline(config: Config, bootstrap: str, web_port: int) -> Pipeline:
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,
     )
-    pipeline = Pipeline(config, app, TopicNames(config.topics, APP_ID))
+    pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
     for family in Family:
         pipeline.family_topics[family] = app.topic(
             pipeline.names.family(family),

@@ -29,7 +29,7 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise BrokerError(f"nothing listens on {host}:{port} after {timeout:.0f} s") from None
+                raise BrokerError(f"nothing listens on {host}:{port} after {timeout} s") from None
             time.sleep(0.1)
 
 

@@ -111,6 +111,8 @@ class Topics(_Strict):
 
 class Config(_Strict):
     brands: dict[str, Brand] = Field(min_length=1)
+    # Consumer group and prefix of internal topics: workers with one id share the work.
+    app_id: str = Field("smm-pulse", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     windows: list[Duration] = ["5m", "1h", "24h"]
     topics: Topics = Topics()
     partitions: int = Field(8, ge=1, le=256)
@@ -175,7 +177,14 @@ def _where(loc: tuple[int | str, ...]) -> str:
             path += f"[{part}]"
         elif part not in ("function-after", "function-before"):
             path += f".{part}" if path else str(part)
-    return path or "(top level)"
+    return path
+
+
+def _problem(source: str, error: Any) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:  # cross-field checks name their key path themselves
+        return f"{source}: {message}"
+    return f"{source}: {_where(error['loc'])}: {message}"
 
 
 def parse_config(text: str, source: str) -> Config:
@@ -189,8 +198,7 @@ def parse_config(text: str, source: str) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{source}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("\n".join(problems)) from None
+        raise ConfigError("\n".join(_problem(source, e) for e in exc.errors())) from None
 
 
 def load_config(path: str | os.PathLike[str] | None) -> Config:

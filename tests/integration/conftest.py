@@ -1,0 +1,126 @@
+"""Real parts for integration tests: the embedded broker over TCP, the service as users run it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from smm_pulse.broker import EmbeddedBroker
+
+SERVICE_START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(port=free_port(), log_file=log) as running:
+        yield running
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+class Service:
+    """``smm-pulse up`` in a subprocess, pointed at the test broker."""
+
+    def __init__(self, config: Path, bootstrap: str, log: Path) -> None:
+        self.config = config
+        self.bootstrap = bootstrap
+        self.port = free_port()
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SMM_KAFKA_BOOTSTRAP": self.bootstrap}
+
+    def start(self) -> Service:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "smm_pulse.cli", "up", "--config", str(self.config),
+                 "--port", str(self.port), "--loglevel", "info"],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env,
+            )
+        deadline = time.monotonic() + SERVICE_START_TIMEOUT
+        while not self.is_ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"service did not become ready; see {self.log}")
+            time.sleep(0.5)
+        return self
+
+    def is_ready(self) -> bool:
+        return b"[^Worker]: Ready" in self.log.read_bytes() and self._metrics_text() is not None
+
+    def _metrics_text(self) -> str | None:
+        try:
+            response = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5)
+        except requests.RequestException:
+            return None
+        return response.text if response.ok else None
+
+    def metrics(self) -> Samples:
+        samples: Samples = {}
+        for family in text_string_to_metric_families(self._metrics_text() or ""):
+            for sample in family.samples:
+                samples[sample.name, frozenset(sample.labels.items())] = sample.value
+        return samples
+
+    def feed(self, lines: list[bytes], tmp: Path) -> str:
+        source = tmp / f"feed-{uuid.uuid4().hex}.jsonl"
+        source.write_bytes(b"\n".join(lines) + b"\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "smm_pulse.cli", "feed", str(source), "--config",
+             str(self.config), "--quiet"],
+            env=self.env, capture_output=True, check=True, timeout=120,
+        )
+        return done.stdout.decode()
+
+    def wait_for_events(self, total: int, timeout: float = 90.0) -> Samples:
+        """Metrics once ``smm_events_total`` has counted ``total`` events in all."""
+        deadline = time.monotonic() + timeout
+        while True:
+            samples = self.metrics()
+            counted = sum(v for (name, _), v in samples.items() if name == "smm_events_total")
+            if counted >= total or time.monotonic() > deadline:
+                assert counted == total, f"counted {counted} events, expected {total}"
+                return samples
+            time.sleep(0.3)
+
+    def stop(self, sig: int = signal.SIGINT) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, frozenset(labels.items())))
+
+
+def write_config(path: Path, body: str) -> Path:
+    """A configuration with its own app id and topics, so tests sharing a broker stay apart."""
+    tag = uuid.uuid4().hex[:8]
+    topics = (f"topics: {{engagement: t{tag}.engagement, mentions: t{tag}.mentions, "
+              f"dlq: t{tag}.dlq}}\napp_id: test-{tag}\n")
+    path.write_text(body + "\n" + topics, encoding="utf-8")
+    return path

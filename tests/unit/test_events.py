@@ -1,0 +1,156 @@
+"""Validation of the event contract (section 2), without a broker."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from streams.events import Rejection, parse_message
+
+NOW = 1_800_000_000.0
+DECLARED = {"acme", "Café"}
+
+
+def parse(value: object | bytes):
+    raw = value if isinstance(value, bytes) else orjson.dumps(value)
+    return parse_message(raw, DECLARED.__contains__, NOW)
+
+
+def event(**fields: object) -> dict:
+    base = {"type": "interaction", "event_id": "e1", "ts": NOW, "platform": "vk",
+            "brand": "acme", "account": "main", "action": "like"}
+    return {**base, **fields}
+
+
+def only_rejection(value: object | bytes) -> Rejection:
+    parsed = parse(value)
+    assert parsed.accepted == []
+    assert len(parsed.rejected) == 1
+    return parsed.rejected[0]
+
+
+
+def test_rfc3339_with_offset_is_converted_to_unix_seconds():
+    parsed = parse(event(ts="2027-01-15T07:00:00Z"))
+    assert parsed.accepted[0].ts == 1799996400.0
+    assert parse(event(ts="2027-01-15T10:00:00+03:00")).accepted[0].ts == 1799996400.0
+
+
+def test_batch_rejects_only_its_bad_items():
+    parsed = parse([event(event_id="a"), 42, event(event_id="b", action="dance"), event()])
+    assert [e.event_id for e in parsed.accepted] == ["a", "e1"]
+    assert [(r.reason, r.index) for r in parsed.rejected] == [
+        ("not_an_object", 1), ("invalid_field", 2)]
+
+
+def test_empty_batch_is_no_event():
+    parsed = parse([])
+    assert parsed.accepted == [] and parsed.rejected == []
+
+
+def test_platform_is_lowercased_and_brand_compared_after_nfc():
+    accepted = parse(event(platform="VK", brand="Cafe\u0301")).accepted[0]
+    assert accepted.platform == "vk"
+    assert accepted.brand == "Café"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "malformed_json"),
+        (b'{"type": "interaction", "count": NaN}', "malformed_json"),
+        (b"[Infinity]", "malformed_json"),
+        (b'"just a string"', "not_an_object"),
+    ],
+)
+def test_undecodable_messages_are_one_rejection(raw: bytes, reason: str):
+    rejection = only_rejection(raw)
+    assert rejection.reason == reason
+    assert rejection.event_type == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason", "field"),
+    [
+        ({"type": "tweet"}, "unknown_type", "type"),
+        ({"type": None}, "unknown_type", "type"),
+        ({"action": "dance"}, "invalid_field", "action"),
+        ({"account": None}, "invalid_field", "account"),
+        ({"count": 0}, "invalid_field", "count"),
+        ({"count": 1.5}, "invalid_field", "count"),
+        ({"count": True}, "invalid_field", "count"),
+        ({"count": "2"}, "invalid_field", "count"),
+        ({"event_id": ""}, "invalid_field", "event_id"),
+        ({"event_id": "x" * 129}, "invalid_field", "event_id"),
+        ({"brand": "b" * 65}, "invalid_field", "brand"),
+        ({"brand": "globex"}, "undeclared_brand", "brand"),
+        ({"ts": NOW + 601}, "future_timestamp", "ts"),
+        ({"ts": "2027-01-15 10:00"}, "invalid_field", "ts"),
+        ({"ts": "2027-01-15T10:00:00"}, "invalid_field", "ts"),
+        ({"ts": True}, "invalid_field", "ts"),
+    ],
+)
+def test_bad_interaction_fields_are_rejected_with_reason(fields, reason, field):
+    rejection = only_rejection(event(**fields))
+    assert (rejection.reason, rejection.field) == (reason, field)
+
+
+def test_missing_field_names_the_field():
+    bad = event()
+    del bad["account"]
+    rejection = only_rejection(bad)
+    assert (rejection.reason, rejection.field, rejection.event_type) == (
+        "missing_field", "account", "interaction")
+
+
+def test_ts_up_to_ten_minutes_ahead_is_accepted():
+    assert parse(event(ts=NOW + 599)).accepted
+
+
+def mention(**fields: object) -> dict:
+    return {"type": "mention", "event_id": "m1", "ts": NOW, "platform": "x", "brand": "acme",
+            "text": "hello", **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": "x" * 10_001}, "text"),
+        ({"lang": "eng"}, "lang"),
+        ({"lang": "e1"}, "lang"),
+        ({"sentiment": 1.5}, "sentiment"),
+        ({"sentiment": -1.01}, "sentiment"),
+        ({"reach": -1}, "reach"),
+        ({"author_followers": -5}, "author_followers"),
+        ({"author_followers": 1.0}, "author_followers"),
+    ],
+)
+def test_bad_mention_fields_are_rejected(fields, field):
+    rejection = only_rejection(mention(**fields))
+    assert (rejection.reason, rejection.field, rejection.event_type) == (
+        "invalid_field", field, "mention")
+
+
+def test_mention_text_limit_counts_code_points():
+    assert parse(mention(text="ё" * 10_000)).accepted
+
+
+def test_sentiment_accepts_integer_bounds_and_lang_is_lowercased():
+    accepted = parse(mention(sentiment=-1, lang="RU")).accepted[0]
+    assert (accepted.sentiment, accepted.lang) == (-1.0, "ru")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"followers": -1}, {"followers": "10"}, {"followers": 2.5}, {"followers": False}],
+)
+def test_bad_followers_are_rejected(fields):
+    account = {"type": "account_metrics", "event_id": "a", "ts": NOW, "platform": "vk",
+               "brand": "acme", "account": "main", **fields}
+    assert only_rejection(account).field == "followers"
+
+
+def test_negative_post_counter_is_rejected():
+    post = {"type": "post_metrics", "event_id": "p", "ts": NOW, "platform": "vk",
+            "brand": "acme", "account": "main", "post_id": "1", "likes": -3}
+    assert only_rejection(post).field == "likes"

@@ -1,0 +1,58 @@
+"""KPI formulas (contract section 3) and trailing windows, without a broker."""
+
+from __future__ import annotations
+
+import pytest
+
+from smm_pulse.kpi import formulas as f
+from smm_pulse.windows import Window
+
+
+def test_interactions_exclude_views_and_clicks():
+    gained = {"likes": 5, "comments": 2, "shares": 1, "saves": 1, "views": 100, "clicks": 9}
+    assert f.interactions(gained) == 9
+
+
+def test_engagement_rate_by_followers():
+    assert f.engagement_rate({"likes": 30, "comments": 10}, 1_000) == 0.04
+
+
+@pytest.mark.parametrize("denominator", [0, -5, None])
+def test_ratio_with_zero_negative_or_unknown_denominator_is_absent(denominator):
+    assert f.engagement_rate({"likes": 3}, denominator) is None
+    assert f.ratio(1, denominator) is None
+
+
+def test_reach_and_views_based_rates_can_exceed_one_and_be_absent():
+    assert f.engagement_rate_reach({"likes": 30, "reach": 20}) == 1.5
+    assert f.engagement_rate_reach({"likes": 30}) is None
+    assert f.engagement_rate_views({"likes": 1, "views": 4}) == 0.25
+    assert f.virality_rate({"shares": 2, "views": 8}) == 0.25
+    assert f.click_through_rate({"clicks": 3, "impressions": 300}) == 0.01
+
+
+def test_follower_based_rates():
+    gained = {"likes": 20, "comments": 5, "shares": 2}
+    assert f.like_rate(gained, 100) == 0.2
+    assert f.talk_rate(gained, 100) == 0.05
+    assert f.amplification_rate(gained, 100) == 0.02
+
+
+def test_mention_rate_is_per_second_of_the_window():
+    assert f.mention_rate(30, 300) == 0.1
+
+
+def test_window_buckets_are_a_sixtieth_of_the_window():
+    assert Window.parse("5m").bucket_seconds == 5
+    assert Window.parse("24h").bucket_seconds == 1440
+    assert Window.parse("5m").bucket_of(1_000_003) == 1_000_000
+
+
+def test_window_covers_recent_buckets_and_expires_old_ones():
+    window = Window.parse("5m")
+    now = 10_000.0
+    assert window.covers(window.bucket_of(now), now)
+    assert window.covers(window.bucket_of(now - 299), now)
+    assert not window.covers(window.bucket_of(now - 306), now)
+    assert window.is_expired(window.bucket_of(now - 306), now)
+    assert not window.covers(window.bucket_of(now + 60), now)  # future: not yet in the window
