@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from agents.state import SeenEventIds, WindowBuckets
 from smm_pulse.config import Config
-from smm_pulse.kpi.catalog import Family
+from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, Family
 from smm_pulse.windows import Window
 from streams.topics import TopicNames, partition_for
 
@@ -36,11 +36,9 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
-        self.events_total = Counter(
-            "smm_events",
-            "Events read from the input topics, by outcome (accepted, duplicate, rejected)",
-            ["topic", "type", "outcome"],
-            registry=self.registry,
+        self.events_total, self.dead_letters_total = (
+            Counter(m.name, m.help, m.labels, registry=self.registry)
+            for m in (EVENTS, DEAD_LETTERS)
         )
 
     @property
@@ -73,14 +71,16 @@ class Pipeline:
         return table
 
 
-def create_pipeline(config: Config, bootstrap: str, web_port: int) -> Pipeline:
+def create_pipeline(
+    config: Config, bootstrap: str, web_port: int, web_bind: str = "127.0.0.1"
+) -> Pipeline:
     app = faust.App(
         config.app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="memory://",
         topic_partitions=config.partitions,
         topic_replication_factor=1,
-        web_bind="127.0.0.1",
+        web_bind=web_bind,
         web_port=web_port,
         web_in_thread=False,
         # Table state is idempotent by offset guards; exactly-once is not needed.

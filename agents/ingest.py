@@ -44,7 +44,7 @@ def register(pipeline: Pipeline) -> None:
                        partitions=pipeline.config.partitions)
     dlq = app.topic(pipeline.config.topics.dlq, key_serializer="raw", value_serializer="raw",
                     partitions=1)
-    events_total = pipeline.events_total
+    events_total, dead_letters_total = pipeline.events_total, pipeline.dead_letters_total
 
     @app.agent(inputs, name="ingest")
     async def ingest(stream: Any) -> None:
@@ -53,6 +53,7 @@ def register(pipeline: Pipeline) -> None:
             parsed = parse_message(event.value or b"", pipeline.is_declared, time.time())
             for rejection in parsed.rejected:
                 events_total.labels(topic, rejection.event_type, "rejected").inc()
+                dead_letters_total.labels(topic, rejection.reason).inc()
                 await dlq.send(key=event.key, value=event.value,
                                headers=dlq_headers(rejection, event))
             by_family_brand: dict[tuple[Any, str], list[dict[str, Any]]] = defaultdict(list)

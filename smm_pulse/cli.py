@@ -34,6 +34,8 @@ def up(
     config: ConfigOption = None,
     demo: Annotated[bool, typer.Option(help="Also feed realistic synthetic events.")] = False,
     port: Annotated[int, typer.Option(envvar="SMM_PULSE_PORT", help="Web port.")] = 6066,
+    bind: Annotated[str, typer.Option(envvar="SMM_PULSE_BIND",
+                                      help="Web address; 0.0.0.0 in containers.")] = "127.0.0.1",
     loglevel: Annotated[str, typer.Option(help="crit, error, warn, info or debug.")] = "warn",
 ) -> None:
     """Run the service: embedded broker (unless SMM_KAFKA_BOOTSTRAP is set), worker, /metrics."""
@@ -47,10 +49,9 @@ def up(
     broker = None if bootstrap else EmbeddedBroker().start()
     bootstrap = bootstrap or broker.bootstrap  # type: ignore[union-attr]
     feeder = DemoFeeder(settings, bootstrap) if demo else None
-    typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://127.0.0.1:{port}/metrics",
-               err=True)
+    typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://{bind}:{port}/metrics", err=True)
     try:
-        pipeline = create_pipeline(settings, bootstrap, port)
+        pipeline = create_pipeline(settings, bootstrap, port, bind)
         if feeder:
             feeder.start()
         faust.Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()

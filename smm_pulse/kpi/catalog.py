@@ -91,3 +91,22 @@ CATALOG: tuple[Kpi, ...] = (
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMetric:
+    """A counter about the pipeline itself (not a KPI); ``name`` is without ``_total``."""
+
+    name: str
+    help: str
+    labels: tuple[str, ...]
+
+
+EVENTS = ServiceMetric(
+    "smm_events", "Events read from the input topics by outcome: accepted, duplicate, rejected "
+    "(a message that is not JSON counts as one rejected event of type unknown)",
+    ("topic", "type", "outcome"))
+DEAD_LETTERS = ServiceMetric(
+    "smm_dlq_events", "Rejected events written to the dead-letter topic, by reason",
+    ("topic", "reason"))
+SERVICE_METRICS = (EVENTS, DEAD_LETTERS)

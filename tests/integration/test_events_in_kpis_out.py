@@ -222,6 +222,11 @@ def test_fed_events_yield_exact_kpis_and_bad_input_lands_in_the_dlq(service, bro
 
     samples = service.wait_for_events(total)
     assert outcomes(samples) == feed.outcomes
+    dead_letters = Counter()
+    for (name, labels), v in samples.items():
+        if name == "smm_dlq_events_total":
+            dead_letters[dict(labels)["reason"]] += int(v)
+    assert dead_letters == Counter(feed.rejections)
     assert_kpis(samples)
 
     dlq_topic = load_config(service.config).topics.dlq
