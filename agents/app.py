@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from agents.state import SeenEventIds, WindowBuckets
 from smm_pulse.config import Config
+from smm_pulse.contributions import FollowerTotals
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, Family
 from smm_pulse.windows import Window
 from streams.topics import TopicNames, partition_for
@@ -32,7 +33,7 @@ class Pipeline:
     seen: dict[Family, SeenEventIds] = field(default_factory=dict)
     buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
     # Latest followers per (brand, platform) at a time; set by the engagement agent.
-    followers: Callable[[float], dict[tuple[str, str], int]] = lambda _now: {}
+    followers: Callable[[float], dict[tuple[str, str], FollowerTotals]] = lambda _now: {}
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)

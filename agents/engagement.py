@@ -13,10 +13,11 @@ from agents.family import Batch, register_family_agent
 from agents.state import WindowBuckets, is_replayed, key_parts, table_key
 from smm_pulse.contributions import (
     Contribution,
+    FollowerTotals,
     PostState,
     apply_snapshot,
+    follower_totals,
     interaction_contribution,
-    latest_followers,
     record_followers,
 )
 from smm_pulse.kpi.catalog import Family
@@ -68,6 +69,7 @@ class FollowerHistory:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.table = pipeline.table("engagement-accounts")
+        self.windows = pipeline.windows
 
     def record(self, batch: Batch, horizon: float) -> None:
         histories: dict[str, list[list[float]]] = {}
@@ -84,23 +86,21 @@ class FollowerHistory:
             # Inserting a snapshot is idempotent, so no offset guard is needed.
             self.table[key] = {"o": batch.offset, "h": history}
 
-    def current(self, now: float) -> dict[tuple[str, str], int]:
-        """Latest followers summed over each (brand, platform)'s accounts."""
-        totals: dict[tuple[str, str], int] = {}
+    def totals(self, now: float) -> dict[tuple[str, str], FollowerTotals]:
+        """Followers per (brand, platform): latest and at each window's start."""
+        histories: dict[tuple[str, str], list[list[list[float]]]] = defaultdict(list)
         for key, value in list(self.table.data.items()):
             brand, platform, _account = key_parts(key)
-            latest = latest_followers(value["h"], now)
-            if latest is not None:
-                totals[brand, platform] = totals.get((brand, platform), 0) + latest
-        return totals
-
+            histories[brand, platform].append(value["h"])
+        found = {pair: follower_totals(h, now, self.windows) for pair, h in histories.items()}
+        return {pair: totals for pair, totals in found.items() if totals is not None}
 
 def register(pipeline: Pipeline) -> None:
     buckets = WindowBuckets(pipeline.table("engagement-buckets"), pipeline.windows)
     posts = PostSnapshots(pipeline)
     followers = FollowerHistory(pipeline)
     pipeline.buckets[Family.ENGAGEMENT] = buckets
-    pipeline.followers = followers.current
+    pipeline.followers = followers.totals
 
     def handle(batch: Batch) -> None:
         horizon = batch.now - pipeline.horizon_seconds

@@ -1,7 +1,4 @@
-"""Mentions agent: mention volume per brand and platform.
-
-Sentiment and share of voice build on this agent's state.
-"""
+"""Mentions agent: mention volume and sentiment per brand and platform."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ from collections import defaultdict
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
 from agents.state import WindowBuckets
-from smm_pulse.contributions import Contribution
+from smm_pulse.contributions import Contribution, mention_contribution
 from smm_pulse.kpi.catalog import Family
 
 
@@ -21,7 +18,7 @@ def register(pipeline: Pipeline) -> None:
     def handle(batch: Batch) -> None:
         by_platform: dict[str, list[Contribution]] = defaultdict(list)
         for event in batch.events:
-            by_platform[event["platform"]].append(Contribution(event["ts"], {"mentions": 1}))
+            by_platform[event["platform"]].append(mention_contribution(event))
         for platform, contributions in by_platform.items():
             buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
 

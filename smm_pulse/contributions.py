@@ -6,10 +6,12 @@ snapshot or an interaction contributes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from smm_pulse.kpi.formulas import sentiment_label
+from smm_pulse.windows import Window
 from streams.events import POST_COUNTERS
 
 # interaction action -> (counter, sign)
@@ -94,7 +96,54 @@ def record_followers(
     return before[-1:] + [p for p in merged if p[0] > horizon]
 
 
-def latest_followers(history: list[list[float]], now: float) -> int | None:
-    """The latest snapshot at or before now, or None if the account has none yet."""
+def mention_contribution(event: Mapping[str, Any]) -> Contribution:
+    """A mention counts toward volume; toward sentiment only when it has a score.
+
+    The collector's ``sentiment`` is the score; mentions without one are not
+    scored until the service has its own scorer.
+    """
+    deltas: dict[str, float] = {"mentions": 1}
+    score = event.get("sentiment")
+    if score is not None:
+        deltas.update({"scored": 1, "sentiment_sum": score, sentiment_label(score): 1})
+    return Contribution(event["ts"], deltas)
+
+
+def followers_at(history: list[list[float]], start: float, now: float) -> tuple[int, int] | None:
+    """(followers at the start of a window, at its end) for one account.
+
+    The start is the last snapshot at or before ``start`` or, if none, the first
+    inside the window; None when the account has no snapshot up to ``now``.
+    """
     current = [p for p in history if p[0] <= now]
-    return int(current[-1][1]) if current else None
+    if not current:
+        return None
+    before = [p for p in current if p[0] <= start]
+    first = before[-1] if before else current[0]
+    return int(first[1]), int(current[-1][1])
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerTotals:
+    """Followers summed over a (brand, platform)'s accounts: latest, and at each window start."""
+
+    latest: int
+    at_start: Mapping[str, int]  # window name -> followers at the start of that window
+
+
+def follower_totals(
+    histories: Iterable[list[list[float]]], now: float, windows: Iterable[Window]
+) -> FollowerTotals | None:
+    """None when no account has a snapshot up to now (followers unknown)."""
+    windows = tuple(windows)
+    latest, at_start, known = 0, dict.fromkeys((w.name for w in windows), 0), False
+    for history in histories:
+        for window in windows:
+            points = followers_at(history, now - window.seconds, now)
+            if points is None:  # no snapshot up to now: left out of both sums
+                break
+            at_start[window.name] += points[0]
+        else:
+            known = True
+            latest += int([p for p in history if p[0] <= now][-1][1])
+    return FollowerTotals(latest, at_start) if known else None

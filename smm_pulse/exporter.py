@@ -39,11 +39,14 @@ class KpiCollector(Collector):
                 pairs |= set(self._owned(family, followers))
             for brand, platform in sorted(pairs):
                 series = gained.get((brand, platform), {})
-                count = followers.get((brand, platform))
+                audience = followers.get((brand, platform))
+                count = audience.latest if audience else None
                 for kpi in (k for k in CATALOG if k.family is family):
                     if kpi.scope is Scope.WINDOW:
                         for window in self.pipeline.windows:
-                            view = View(series.get(window.name, {}), count, window.seconds)
+                            start = audience.at_start[window.name] if audience else None
+                            view = View(series.get(window.name, {}), count, window.seconds,
+                                        start)
                             self._add(families[kpi.metric], kpi.value(view),
                                       [brand, platform, window.name])
                     else:

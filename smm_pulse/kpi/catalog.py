@@ -33,6 +33,7 @@ class View:
     gained: Mapping[str, float]  # counters gained in the window (or in total for TOTAL)
     followers: float | None  # latest followers summed over accounts, None if unknown
     window_seconds: float
+    followers_start: float | None = None  # at the window's start (audience growth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +84,28 @@ CATALOG: tuple[Kpi, ...] = (
         _gained("follows"), "count"),
     Kpi("smm_window_unfollows", "Gross unfollows from interaction events in the window", E, W,
         _gained("unfollows"), "count"),
+    Kpi("smm_audience_growth_ratio", "Audience growth: (followers at end - at start of the "
+        "window) / followers at start", E, W,
+        lambda v: f.audience_growth_rate(v.followers_start, v.followers), "ratio"),
     Kpi("smm_followers", "Followers: latest snapshot summed over the brand's accounts", E, C,
         lambda v: v.followers, "followers"),
     Kpi("smm_window_mentions", "Mentions in the window", M, W, _gained("mentions"), "count"),
     Kpi("smm_mention_rate_per_second", "Mentions in the window / window length in seconds", M, W,
         lambda v: f.mention_rate(v.gained.get("mentions", 0), v.window_seconds), "per_second"),
+    Kpi("smm_window_scored_mentions", "Mentions in the window that carry a sentiment score", M,
+        W, _gained("scored"), "count"),
+    Kpi("smm_sentiment_score", "Mean sentiment score in [-1, 1] of the scored mentions in the "
+        "window", M, W, lambda v: f.sentiment_score(v.gained), "score"),
+    Kpi("smm_sentiment_positive_ratio", "Share of scored mentions in the window that are "
+        "positive (score > 0.05)", M, W, lambda v: f.sentiment_share(v.gained, "positive"),
+        "ratio"),
+    Kpi("smm_sentiment_negative_ratio", "Share of scored mentions in the window that are "
+        "negative (score < -0.05)", M, W, lambda v: f.sentiment_share(v.gained, "negative"),
+        "ratio"),
+    Kpi("smm_sentiment_neutral_ratio", "Share of scored mentions in the window that are "
+        "neutral", M, W, lambda v: f.sentiment_share(v.gained, "neutral"), "ratio"),
+    Kpi("smm_net_sentiment_ratio", "Net sentiment: (positive - negative) / (positive + "
+        "negative) in the window", M, W, lambda v: f.net_sentiment(v.gained), "ratio"),
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
 )

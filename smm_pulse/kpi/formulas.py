@@ -63,3 +63,38 @@ def click_through_rate(gained: Counters) -> float | None:
 def mention_rate(mentions: float, window_seconds: float) -> float:
     """Mentions in W per second of W."""
     return mentions / window_seconds
+
+
+def audience_growth_rate(start: float | None, end: float | None) -> float | None:
+    """(followers at end of W - followers at start of W) / followers at start of W."""
+    if start is None or end is None:
+        return None
+    return ratio(end - start, start)
+
+
+SENTIMENT_THRESHOLD = 0.05  # VADER's convention
+
+
+def sentiment_label(score: float) -> str:
+    """positive if > 0.05, negative if < -0.05, else neutral."""
+    if score > SENTIMENT_THRESHOLD:
+        return "positive"
+    if score < -SENTIMENT_THRESHOLD:
+        return "negative"
+    return "neutral"
+
+
+def sentiment_score(gained: Counters) -> float | None:
+    """Mean score of the scored mentions in W."""
+    return ratio(gained.get("sentiment_sum", 0), gained.get("scored"))
+
+
+def sentiment_share(gained: Counters, label: str) -> float | None:
+    """Share of the scored mentions in W with this label."""
+    return ratio(gained.get(label, 0), gained.get("scored"))
+
+
+def net_sentiment(gained: Counters) -> float | None:
+    """(positive - negative) / (positive + negative), Talkwalker's definition."""
+    positive, negative = gained.get("positive", 0), gained.get("negative", 0)
+    return ratio(positive - negative, positive + negative)

@@ -106,7 +106,7 @@ def build_feed(now: float) -> Feed:
     # Mentions, one of them sent twice.
     m1 = e("mention", platform="x", text="acme is great", event_id="m-1")
     feed.good(m1, e("mention", platform="x", text="acme support?", lang="en", sentiment=0.1),
-              e("mention", platform="x", text="Кто пользуется acme?", lang="ru"),
+              e("mention", platform="x", text="acme не советую", lang="ru", sentiment=-0.6),
               e("mention", text="acme", reach=10), batch=True)
     feed.good(m1, duplicates=1)
     feed.good(e("mention", brand="globex", platform="x", text="globex"),
@@ -153,12 +153,28 @@ EXPECTED_WINDOW = {
         "smm_engagement_rate_views_ratio": 32 / 205,
         "smm_like_rate_ratio": 27 / 4000,
         "smm_window_follows": 2,
+        # the first snapshot of each account inside the window is its start: 500 + 3000
+        "smm_audience_growth_ratio": (4000 - 3500) / 3500,
         "smm_window_mentions": 1,
+        "smm_window_scored_mentions": 0,
+        "smm_sentiment_score": None,  # no scorer yet: unscored mentions have no sentiment
     },
     ("acme", "telegram"): {"smm_window_interactions": 5, "smm_engagement_rate_ratio": None},
-    ("acme", "x"): {"smm_window_mentions": 3},
+    ("acme", "x"): {
+        "smm_window_mentions": 3,
+        "smm_window_scored_mentions": 2,
+        "smm_sentiment_score": (0.1 - 0.6) / 2,
+        "smm_sentiment_positive_ratio": 0.5,
+        "smm_sentiment_negative_ratio": 0.5,
+        "smm_sentiment_neutral_ratio": 0,
+        "smm_net_sentiment_ratio": 0,
+    },
     ("globex", "x"): {"smm_window_mentions": 2},
-    ("Café", "instagram"): {"smm_window_interactions": 10, "smm_engagement_rate_ratio": 0.05},
+    ("Café", "instagram"): {
+        "smm_window_interactions": 10,
+        "smm_engagement_rate_ratio": 0.05,
+        "smm_audience_growth_ratio": 0,
+    },
 }
 EXPECTED_CURRENT = {
     ("smm_followers", "acme", "vk"): 4000,

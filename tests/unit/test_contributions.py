@@ -5,10 +5,13 @@ from __future__ import annotations
 from smm_pulse.contributions import (
     PostState,
     apply_snapshot,
+    follower_totals,
+    followers_at,
     interaction_contribution,
-    latest_followers,
+    mention_contribution,
     record_followers,
 )
+from smm_pulse.windows import Window
 
 HORIZON = 1_000.0  # now minus the longest window
 
@@ -79,5 +82,28 @@ def test_follower_history_keeps_the_window_and_the_last_snapshot_before_it():
     for ts, followers in [(500, 1), (800, 2), (1_200, 3), (1_100, 4), (1_200, 99)]:
         history = record_followers(history, ts, followers, HORIZON)
     assert history == [[800, 2], [1_100, 4], [1_200, 3]]
-    assert latest_followers(history, now=1_150) == 4
-    assert latest_followers(history, now=700) is None
+    assert followers_at(history, start=0, now=1_150) == (2, 4)
+    assert followers_at(history, start=700, now=750) is None
+
+
+def test_window_start_is_last_snapshot_before_it_else_first_inside():
+    history = [[100, 10], [200, 20], [300, 30]]
+    assert followers_at(history, start=250, now=400) == (20, 30)
+    assert followers_at(history, start=50, now=250) == (10, 20)
+
+
+def test_follower_totals_sum_accounts_and_leave_out_accounts_without_snapshots():
+    five_min = Window.parse("5m")
+    main = [[1_000, 100], [1_400, 150]]  # start of 5m window at 1_500 - 300 = 1_200: 100
+    late = [[1_300, 50]]  # no snapshot before the window start: its first inside it
+    future = [[1_600, 999]]  # nothing up to now: left out
+    totals = follower_totals([main, late, future], now=1_500, windows=[five_min])
+    assert (totals.latest, totals.at_start["5m"]) == (200, 150)
+    assert follower_totals([future], now=1_500, windows=[five_min]) is None
+
+
+def test_mention_sentiment_counts_only_when_scored():
+    assert mention_contribution({"ts": 1, "sentiment": 0.5}).deltas == {
+        "mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1}
+    assert mention_contribution({"ts": 1, "sentiment": -0.05}).deltas["neutral"] == 1
+    assert mention_contribution({"ts": 1}).deltas == {"mentions": 1}

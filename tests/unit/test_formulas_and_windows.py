@@ -56,3 +56,24 @@ def test_window_covers_recent_buckets_and_expires_old_ones():
     assert not window.covers(window.bucket_of(now - 306), now)
     assert window.is_expired(window.bucket_of(now - 306), now)
     assert not window.covers(window.bucket_of(now + 60), now)  # future: not yet in the window
+
+
+def test_audience_growth_rate():
+    assert f.audience_growth_rate(1_000, 1_100) == 0.1
+    assert f.audience_growth_rate(1_000, 900) == -0.1
+    assert f.audience_growth_rate(0, 10) is None
+    assert f.audience_growth_rate(None, 10) is None
+
+
+def test_sentiment_labels_use_the_005_thresholds():
+    assert [f.sentiment_label(s) for s in (0.051, 0.05, -0.05, -0.051)] == [
+        "positive", "neutral", "neutral", "negative"]
+
+
+def test_sentiment_aggregates_and_net_sentiment():
+    gained = {"scored": 4, "sentiment_sum": 1.0, "positive": 2, "negative": 1, "neutral": 1}
+    assert f.sentiment_score(gained) == 0.25
+    assert f.sentiment_share(gained, "positive") == 0.5
+    assert f.net_sentiment(gained) == pytest.approx(1 / 3)
+    assert f.net_sentiment({"neutral": 3, "scored": 3}) is None
+    assert f.sentiment_score({"mentions": 3}) is None
