@@ -11,6 +11,7 @@ from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
 from agents.state import SeenEventIds, WindowBuckets
+from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
 from smm_pulse.contributions import FollowerTotals
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, Family
@@ -90,6 +91,8 @@ def create_pipeline(
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,
+        # One record per produce batch where the broker misreports end offsets.
+        **({"producer_max_batch_size": 1} if end_offsets_skip_last_batch(bootstrap) else {}),
     )
     pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
     for family in Family:

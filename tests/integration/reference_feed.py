@@ -1,0 +1,204 @@
+"""A reference feed for end-to-end tests and the KPI values it must produce.
+
+Covers the contract's section 2: batches, both time formats, duplicate event
+ids, out-of-order and replayed snapshots, old posts, unlikes, several accounts,
+NFC brands, and every kind of bad input next to good neighbours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import orjson
+import pytest
+
+from tests.integration.conftest import Samples, value
+
+CONFIG = """
+brands:
+  acme: {competitors: [globex]}
+  globex: {}
+  Café: {}
+windows: [5m, 1h, 24h]
+partitions: 4
+"""
+WINDOWS = ("5m", "1h", "24h")
+TRUNCATED = b'{"type": "interaction", "event_id": '  # a collector cut off mid-message
+
+
+def rfc3339(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone(dt.timedelta(hours=3))).isoformat()
+
+
+class Feed:
+    """Builds the fed lines and what the service must count for them."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.lines: list[bytes] = []
+        self.outcomes: Counter[str] = Counter()
+        self.rejections: list[str] = []
+        self._n = 0
+
+    def event(self, kind: str, brand: str = "acme", platform: str = "vk", ago: float = 30,
+              event_id: str | None = None, **fields: object) -> dict:
+        self._n += 1
+        return {"type": kind, "event_id": event_id or f"ev-{self._n}", "ts": self.now - ago,
+                "platform": platform, "brand": brand, **fields}
+
+    def good(self, *events: dict, batch: bool = False, duplicates: int = 0) -> None:
+        self.lines.append(orjson.dumps(list(events) if batch else events[0]))
+        self.outcomes["accepted"] += len(events) - duplicates
+        self.outcomes["duplicate"] += duplicates
+
+    def bad(self, reason: str, raw: bytes) -> None:
+        self.lines.append(raw)
+        self.outcomes["rejected"] += 1
+        self.rejections.append(reason)
+
+    def bad_event(self, reason: str, event: dict) -> None:
+        self.bad(reason, orjson.dumps(event))
+
+
+def build_feed(now: float) -> Feed:
+    feed = Feed(now)
+    e = feed.event
+    # Followers: two vk accounts; an older snapshot arriving late does not win.
+    feed.good(e("account_metrics", account="main", followers=1000, ago=50))
+    feed.good(e("account_metrics", account="main", followers=500, ago=58))
+    feed.good(e("account_metrics", account="news", followers=3000, ts=rfc3339(now - 40)))
+    # Post p1: growing snapshots, an out-of-order one, a replayed one.
+    feed.good(e("post_metrics", account="main", post_id="p1", likes=10, comments=2, reach=100,
+                views=200, ago=60))
+    second = dict(account="main", post_id="p1", likes=15, comments=1, shares=2, reach=300)
+    feed.good(e("post_metrics", ago=30, **second))
+    feed.good(e("post_metrics", account="main", post_id="p1", likes=100, ago=45))
+    feed.good(e("post_metrics", ago=30, **second))  # same snapshot, new id: contributes nothing
+    # Post p0, published two days ago: its first snapshot only sets the baseline.
+    old = now - 2 * 86400
+    feed.good(e("post_metrics", account="main", post_id="p0", published_at=old, likes=500,
+                ago=50),
+              e("post_metrics", account="main", post_id="p0", likes=510, ago=20), batch=True)
+    # Webhook interactions in a batch with bad neighbours.
+    like3 = e("interaction", account="main", action="like", count=3, event_id="like-3")
+    feed.good(like3,
+              e("interaction", account="main", action="unlike"),
+              e("interaction", account="main", post_id="p1", action="comment"),
+              e("interaction", account="main", action="save"),
+              e("interaction", account="main", action="follow", count=2),
+              e("interaction", account="main", action="view", count=5),
+              batch=True)
+    feed.good(like3, duplicates=1)
+    feed.good(e("interaction", platform="telegram", account="tg", action="like", count=4,
+                ts=rfc3339(now - 10)))
+    # Café declared composed, sent decomposed; platform id in capitals.
+    feed.good(e("account_metrics", brand="Cafe\u0301", platform="Instagram", account="c",
+                followers=200),
+              e("post_metrics", brand="Café", platform="instagram", account="c", post_id="x",
+                likes=10), batch=True)
+    # Mentions, one of them sent twice.
+    m1 = e("mention", platform="x", text="acme is great", event_id="m-1")
+    feed.good(m1, e("mention", platform="x", text="acme support?", lang="en", sentiment=0.1),
+              e("mention", platform="x", text="acme не советую", lang="ru", sentiment=-0.6),
+              e("mention", text="acme", reach=10), batch=True)
+    feed.good(m1, duplicates=1)
+    feed.good(e("mention", brand="globex", platform="x", text="globex"),
+              e("mention", brand="globex", platform="x", text="globex!"), batch=True)
+    # Bad input, each kind of section 2: it lands in the DLQ, its neighbours count.
+    feed.bad("malformed_json", TRUNCATED)
+    feed.bad("malformed_json", b'{"type": "mention", "sentiment": NaN}')
+    ok_neighbour = e("interaction", platform="telegram", account="tg", action="share")
+    feed.lines.append(orjson.dumps([42, ok_neighbour, e("interaction", account="main",
+                                                          action="dance")]))
+    feed.outcomes.update(accepted=1, rejected=2)
+    feed.rejections += ["not_an_object", "invalid_field"]
+    missing = e("interaction", action="like")  # no account
+    feed.bad_event("missing_field", missing)
+    feed.bad_event("invalid_field", e("account_metrics", account="main", followers="1000"))
+    feed.bad_event("invalid_field", e("account_metrics", account="main", followers=True))
+    feed.bad_event("invalid_field", e("post_metrics", account="main", post_id="p9", likes=1.5))
+    feed.bad_event("invalid_field", e("post_metrics", account="main", post_id="p9", likes=-1))
+    feed.bad_event("invalid_field", e("account_metrics", account="main", followers=-5))
+    feed.bad_event("unknown_type", e("story", account="main"))
+    feed.bad_event("undeclared_brand", e("interaction", brand="initech", account="a",
+                                         action="like"))
+    feed.bad_event("invalid_field", e("mention", text="x", reach=-1))
+    feed.bad_event("invalid_field", e("mention", text="x", author_followers=-1))
+    feed.bad_event("invalid_field", e("mention", text="x", lang="rus"))
+    feed.bad_event("invalid_field", e("mention", text="x" * 10_001))
+    feed.bad_event("invalid_field", e("mention", text="x", sentiment=1.5))
+    feed.bad_event("invalid_field", e("interaction", account="main", action="like",
+                                      event_id="z" * 129))
+    feed.bad_event("future_timestamp", e("interaction", account="main", action="like",
+                                         ago=-3600))
+    # An invalid event is rejected even though its id was accepted before.
+    feed.bad_event("invalid_field", {**like3, "count": 0})
+    return feed
+
+
+# KPI values the feed above must produce, in every window (all events are recent).
+EXPECTED_WINDOW = {
+    ("acme", "vk"): {
+        # likes 15 (p1) + 10 (p0) + 3 - 1 (webhooks); comments 1 + 1; shares 2; saves 1
+        "smm_window_interactions": 32,
+        "smm_engagement_rate_ratio": 32 / 4000,
+        "smm_engagement_rate_reach_ratio": 32 / 300,
+        "smm_engagement_rate_views_ratio": 32 / 205,
+        "smm_like_rate_ratio": 27 / 4000,
+        "smm_window_follows": 2,
+        # the first snapshot of each account inside the window is its start: 500 + 3000
+        "smm_audience_growth_ratio": (4000 - 3500) / 3500,
+        "smm_window_mentions": 1,
+        "smm_window_scored_mentions": 0,
+        "smm_sentiment_score": None,  # no scorer yet: unscored mentions have no sentiment
+    },
+    ("acme", "telegram"): {"smm_window_interactions": 5, "smm_engagement_rate_ratio": None},
+    ("acme", "x"): {
+        "smm_window_mentions": 3,
+        "smm_window_scored_mentions": 2,
+        "smm_sentiment_score": (0.1 - 0.6) / 2,
+        "smm_sentiment_positive_ratio": 0.5,
+        "smm_sentiment_negative_ratio": 0.5,
+        "smm_sentiment_neutral_ratio": 0,
+        "smm_net_sentiment_ratio": 0,
+    },
+    ("globex", "x"): {"smm_window_mentions": 2},
+    ("Café", "instagram"): {
+        "smm_window_interactions": 10,
+        "smm_engagement_rate_ratio": 0.05,
+        "smm_audience_growth_ratio": 0,
+    },
+}
+EXPECTED_CURRENT = {
+    ("smm_followers", "acme", "vk"): 4000,
+    ("smm_followers", "Café", "instagram"): 200,
+    ("smm_mentions_total", "acme", "x"): 3,
+    ("smm_mentions_total", "acme", "vk"): 1,
+    ("smm_mentions_total", "globex", "x"): 2,
+}
+
+
+def assert_kpis(samples: Samples) -> None:
+    for (brand, platform), kpis in EXPECTED_WINDOW.items():
+        for metric, expected in kpis.items():
+            for window in WINDOWS:
+                got = value(samples, metric, brand=brand, platform=platform, window=window)
+                if expected is None:
+                    assert got is None, (metric, brand, platform, window)
+                else:
+                    assert got == pytest.approx(expected), (metric, brand, platform, window, got)
+    for window, seconds in (("5m", 300), ("1h", 3600), ("24h", 86400)):
+        rate = value(samples, "smm_mention_rate_per_second", brand="acme", platform="x",
+                     window=window)
+        assert rate == pytest.approx(3 / seconds)
+    for (metric, brand, platform), expected in EXPECTED_CURRENT.items():
+        assert value(samples, metric, brand=brand, platform=platform) == expected, metric
+
+
+def outcomes(samples: Samples) -> Counter[str]:
+    counted: Counter[str] = Counter()
+    for (name, labels), v in samples.items():
+        if name == "smm_events_total":
+            counted[dict(labels)["outcome"]] += int(v)
+    return counted
