@@ -31,7 +31,10 @@ class Batch:
 BatchHandler = Callable[[Batch], None]
 
 
-def register_family_agent(pipeline: Pipeline, family: Family, handle: BatchHandler) -> None:
+def register_family_agent(
+    pipeline: Pipeline, family: Family, handle: BatchHandler, *, count_events: bool = True
+) -> None:
+    """``count_events``: False for families fed by other agents, not by collectors."""
     seen_table = pipeline.table(
         f"{family.value}-seen",
         on_changelog_event=lambda event: _restore(seen, event),
@@ -48,7 +51,8 @@ def register_family_agent(pipeline: Pipeline, family: Family, handle: BatchHandl
             fresh, duplicates = seen.split(body["events"], message.partition, message.offset)
             for records, outcome in ((fresh, "accepted"), (duplicates, "duplicate")):
                 for event_type, n in Counter(r["type"] for r in records).items():
-                    events_total.labels(body["topic"], event_type, outcome).inc(n)
+                    if count_events:
+                        events_total.labels(body["topic"], event_type, outcome).inc(n)
             if fresh:
                 handle(Batch(message.offset, event.key.decode(), fresh, time.time()))
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import orjson
+
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
+from agents.share_of_voice import voice_records
 from agents.state import WindowBuckets
 from smm_pulse.contributions import Contribution, mention_contribution
 from smm_pulse.kpi.catalog import Family
@@ -15,11 +18,25 @@ def register(pipeline: Pipeline) -> None:
     buckets = WindowBuckets(pipeline.table("mentions-buckets"), pipeline.windows)
     pipeline.buckets[Family.MENTIONS] = buckets
 
+    voice_topic = pipeline.family_topics[Family.VOICE]
+    # brand -> brands whose competitive set holds it (itself included)
+    audiences = {
+        brand: [a for a in pipeline.config.brands if brand in pipeline.config.competitive_set(a)]
+        for brand in pipeline.config.brands
+    }
+
     def handle(batch: Batch) -> None:
         by_platform: dict[str, list[Contribution]] = defaultdict(list)
         for event in batch.events:
             by_platform[event["platform"]].append(mention_contribution(event))
         for platform, contributions in by_platform.items():
             buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+        for target in audiences[batch.brand]:
+            # Buffered, and flushed before the offset commit like table writes.
+            voice_topic.send_soon(
+                key=target.encode(),
+                value=orjson.dumps({"events": voice_records(target, batch.brand, batch.events)}),
+                partition=pipeline.partition_of(target),
+            )
 
     register_family_agent(pipeline, Family.MENTIONS, handle)

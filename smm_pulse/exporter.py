@@ -18,7 +18,9 @@ from prometheus_client.registry import Collector
 
 from agents.app import Pipeline
 from agents.state import TOTAL
-from smm_pulse.kpi.catalog import CATALOG, Family, Scope, View
+from smm_pulse.kpi.catalog import CATALOG, Family, Kpi, Scope, View
+
+WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
 
 class KpiCollector(Collector):
@@ -30,7 +32,7 @@ class KpiCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = time.time()
-        families = {kpi.metric: self._family(kpi.metric, kpi.help, kpi.scope) for kpi in CATALOG}
+        families = {kpi.metric: self._family(kpi) for kpi in CATALOG}
         followers = self.pipeline.followers(now)
         for family in Family:
             gained = self._owned(family, self.pipeline.buckets[family].gained(now))
@@ -42,16 +44,18 @@ class KpiCollector(Collector):
                 audience = followers.get((brand, platform))
                 count = audience.latest if audience else None
                 for kpi in (k for k in CATALOG if k.family is family):
-                    if kpi.scope is Scope.WINDOW:
-                        for window in self.pipeline.windows:
-                            start = audience.at_start[window.name] if audience else None
-                            view = View(series.get(window.name, {}), count, window.seconds,
-                                        start)
-                            self._add(families[kpi.metric], kpi.value(view),
-                                      [brand, platform, window.name])
-                    else:
+                    metric = families[kpi.metric]
+                    if kpi.scope not in WINDOWED:
                         view = View(series.get(TOTAL, {}), count, 0)
-                        self._add(families[kpi.metric], kpi.value(view), [brand, platform])
+                        self._add(metric, kpi.value(view), [brand, platform])
+                        continue
+                    for window in self.pipeline.windows:
+                        start = audience.at_start[window.name] if audience else None
+                        view = View(series.get(window.name, {}), count, window.seconds, start)
+                        labels = [brand, platform, window.name]
+                        if kpi.scope is Scope.BRAND_WINDOW:
+                            labels.remove(platform)
+                        self._add(metric, kpi.value(view), labels)
         yield from families.values()
 
     def _owned(self, family: Family, by_pair: dict[tuple[str, str], Any]) -> dict:
@@ -65,11 +69,9 @@ class KpiCollector(Collector):
         }
 
     @staticmethod
-    def _family(metric: str, help_text: str, scope: Scope) -> Metric:
-        labels = ["brand", "platform"] + (["window"] if scope is Scope.WINDOW else [])
-        if scope is Scope.TOTAL:
-            return CounterMetricFamily(metric, help_text, labels=labels)
-        return GaugeMetricFamily(metric, help_text, labels=labels)
+    def _family(kpi: Kpi) -> Metric:
+        kind = CounterMetricFamily if kpi.scope is Scope.TOTAL else GaugeMetricFamily
+        return kind(kpi.metric, kpi.help, labels=list(kpi.labels))
 
     @staticmethod
     def _add(metric: Any, value: float | None, labels: list[str]) -> None:

@@ -18,12 +18,14 @@ class Family(StrEnum):
 
     ENGAGEMENT = "engagement"
     MENTIONS = "mentions"
+    VOICE = "voice"  # mentions of a brand's competitive set, gathered on the brand's partition
 
 
 class Scope(StrEnum):
     WINDOW = "window"  # gauge over a trailing window: labels brand, platform, window
     CURRENT = "current"  # gauge of the latest value: labels brand, platform
     TOTAL = "total"  # counter since the beginning: labels brand, platform
+    BRAND_WINDOW = "brand_window"  # gauge over a trailing window, all platforms: brand, window
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +49,23 @@ class Kpi:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        if self.scope is Scope.WINDOW:
-            return ("brand", "platform", "window")
-        return ("brand", "platform")
+        return LABELS[self.scope]
+
+
+LABELS: dict[Scope, tuple[str, ...]] = {
+    Scope.WINDOW: ("brand", "platform", "window"),
+    Scope.CURRENT: ("brand", "platform"),
+    Scope.TOTAL: ("brand", "platform"),
+    Scope.BRAND_WINDOW: ("brand", "window"),
+}
 
 
 def _gained(name: str) -> Callable[[View], float]:
     return lambda v: v.gained.get(name, 0)
 
 
-E, M = Family.ENGAGEMENT, Family.MENTIONS
-W, C, T = Scope.WINDOW, Scope.CURRENT, Scope.TOTAL
+E, M, V = Family.ENGAGEMENT, Family.MENTIONS, Family.VOICE
+W, C, T, BW = Scope.WINDOW, Scope.CURRENT, Scope.TOTAL, Scope.BRAND_WINDOW
 
 CATALOG: tuple[Kpi, ...] = (
     Kpi("smm_engagement_rate_ratio", "ER by followers: interactions gained in the window / "
@@ -106,6 +114,9 @@ CATALOG: tuple[Kpi, ...] = (
         "neutral", M, W, lambda v: f.sentiment_share(v.gained, "neutral"), "ratio"),
     Kpi("smm_net_sentiment_ratio", "Net sentiment: (positive - negative) / (positive + "
         "negative) in the window", M, W, lambda v: f.net_sentiment(v.gained), "ratio"),
+    Kpi("smm_share_of_voice_ratio", "Share of voice: the brand's mentions / mentions of its "
+        "competitive set (itself and its competitors) in the window, all platforms", V, BW,
+        lambda v: f.share_of_voice(v.gained), "ratio"),
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
 )

@@ -98,3 +98,8 @@ def net_sentiment(gained: Counters) -> float | None:
     """(positive - negative) / (positive + negative), Talkwalker's definition."""
     positive, negative = gained.get("positive", 0), gained.get("negative", 0)
     return ratio(positive - negative, positive + negative)
+
+
+def share_of_voice(gained: Counters) -> float | None:
+    """Brand mentions in W / mentions in W of every brand in its competitive set."""
+    return ratio(gained.get("own", 0), gained.get("set"))

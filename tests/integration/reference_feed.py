@@ -179,7 +179,15 @@ EXPECTED_CURRENT = {
 }
 
 
+# acme's set is acme (4 mentions) + globex (2); globex has no competitors.
+EXPECTED_SHARE_OF_VOICE = {"acme": 4 / 6, "globex": 1.0, "Café": None}
+
+
 def assert_kpis(samples: Samples) -> None:
+    for brand, expected in EXPECTED_SHARE_OF_VOICE.items():
+        for window in WINDOWS:
+            got = value(samples, "smm_share_of_voice_ratio", brand=brand, window=window)
+            assert got == (pytest.approx(expected) if expected else None), (brand, window, got)
     for (brand, platform), kpis in EXPECTED_WINDOW.items():
         for metric, expected in kpis.items():
             for window in WINDOWS:

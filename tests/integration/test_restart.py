@@ -12,24 +12,12 @@ import time
 
 import pytest
 
-from tests.integration.conftest import Service, write_config
+from tests.integration.conftest import Service, wait_until, write_config
 from tests.integration.reference_feed import CONFIG, assert_kpis, build_feed
 
 pytestmark = pytest.mark.integration
 
 SETTLE_SECONDS = 5.0  # values must stay exact after redelivery has settled
-
-
-def wait_for_exact_kpis(service: Service, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            assert_kpis(service.metrics())
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def test_kill_9_mid_feed_and_restart_gives_exact_values(broker, tmp_path):
@@ -43,7 +31,7 @@ def test_kill_9_mid_feed_and_restart_gives_exact_values(broker, tmp_path):
 
     second = Service(config, broker.bootstrap, tmp_path / "second.log").start()
     try:
-        wait_for_exact_kpis(second)
+        wait_until(lambda: assert_kpis(second.metrics()))
         time.sleep(SETTLE_SECONDS)
         assert_kpis(second.metrics())
     finally:

@@ -77,3 +77,9 @@ def test_sentiment_aggregates_and_net_sentiment():
     assert f.net_sentiment(gained) == pytest.approx(1 / 3)
     assert f.net_sentiment({"neutral": 3, "scored": 3}) is None
     assert f.sentiment_score({"mentions": 3}) is None
+
+
+def test_share_of_voice_is_own_over_the_competitive_set():
+    assert f.share_of_voice({"own": 4, "set": 6}) == pytest.approx(2 / 3)
+    assert f.share_of_voice({"set": 5}) == 0
+    assert f.share_of_voice({}) is None

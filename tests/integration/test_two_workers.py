@@ -1,0 +1,47 @@
+"""Two workers in one consumer group give the values of one; each exports only what it owns.
+
+A second worker joins: partitions move, the old owner's series disappear, the new
+owner's appear, with none exported twice. The first worker leaves: the survivor
+alone exports every value, still exact.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration.conftest import Samples, Service, wait_until, write_config
+from tests.integration.reference_feed import CONFIG, assert_kpis, build_feed
+
+pytestmark = pytest.mark.integration
+
+
+def brand_series(samples: Samples) -> Samples:
+    return {k: v for k, v in samples.items() if any(name == "brand" for name, _ in k[1])}
+
+
+def test_second_worker_takes_over_part_then_all_with_exact_values(broker, tmp_path):
+    config = write_config(tmp_path / "smm.yaml", CONFIG)
+    first = Service(config, broker.bootstrap, tmp_path / "first.log").start()
+    second = None
+    try:
+        first.feed(build_feed(time.time()).lines, tmp_path)
+        wait_until(lambda: assert_kpis(first.metrics()))
+
+        second = Service(config, broker.bootstrap, tmp_path / "second.log").start()
+
+        def split_exactly() -> None:
+            a, b = brand_series(first.metrics()), brand_series(second.metrics())
+            assert a and b, "each worker owns some brands"
+            assert not set(a) & set(b), "a series is exported by both workers"
+            assert_kpis({**a, **b})
+
+        wait_until(split_exactly)
+
+        first.stop()
+        wait_until(lambda: assert_kpis(second.metrics()))
+    finally:
+        first.stop()
+        if second:
+            second.stop()
