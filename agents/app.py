@@ -10,10 +10,9 @@ import faust
 from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
-from agents.state import SeenEventIds, WindowBuckets
+from agents.state import Expiring, Views, WindowBuckets
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
-from smm_pulse.contributions import FollowerTotals
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, Family
 from smm_pulse.windows import Window
 from streams.topics import TopicNames, partition_for
@@ -31,10 +30,9 @@ class Pipeline:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     family_topics: dict[Family, TopicT] = field(default_factory=dict)
     tables: dict[str, TableT] = field(default_factory=dict)
-    seen: dict[Family, SeenEventIds] = field(default_factory=dict)
-    buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
-    # Latest followers per (brand, platform) at a time; set by the engagement agent.
-    followers: Callable[[float], dict[tuple[str, str], FollowerTotals]] = lambda _now: {}
+    # What the janitor expires, and where the exporter reads each family's KPI views.
+    expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
+    views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
@@ -61,6 +59,14 @@ class Pipeline:
         """Partitions of a family's topic this worker actively owns (not standbys)."""
         topic = self.names.family(family)
         return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
+
+    def buckets(self, family: Family) -> WindowBuckets:
+        """A family's window buckets, expired by the janitor."""
+        buckets = WindowBuckets(
+            self.table(f"{family.value}-buckets"), self.windows, self.partition_of
+        )
+        self.expiring.append((family, buckets))
+        return buckets
 
     def table(self, name: str, **options: object) -> TableT:
         table = self.app.Table(

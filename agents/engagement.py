@@ -7,10 +7,11 @@ CTR, followers and gross follows (formulas in ``smm_pulse.kpi.formulas``).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import WindowBuckets, is_replayed, key_parts, table_key
+from agents.state import Views, is_replayed, key_parts, table_key
 from smm_pulse.contributions import (
     Contribution,
     FollowerTotals,
@@ -96,11 +97,23 @@ class FollowerHistory:
         return {pair: totals for pair, totals in found.items() if totals is not None}
 
 def register(pipeline: Pipeline) -> None:
-    buckets = WindowBuckets(pipeline.table("engagement-buckets"), pipeline.windows)
+    buckets = pipeline.buckets(Family.ENGAGEMENT)
     posts = PostSnapshots(pipeline)
     followers = FollowerHistory(pipeline)
-    pipeline.buckets[Family.ENGAGEMENT] = buckets
-    pipeline.followers = followers.totals
+
+    def views(now: float) -> Views:
+        """Bucket counters joined with followers (ER, growth) per (brand, platform)."""
+        audiences = followers.totals(now)
+        result = buckets.views(now, also=audiences)
+        for pair, audience in audiences.items():
+            result[pair] = {
+                name: replace(view, followers=audience.latest,
+                              followers_start=audience.at_start.get(name))
+                for name, view in result[pair].items()
+            }
+        return result
+
+    pipeline.views[Family.ENGAGEMENT] = views
 
     def handle(batch: Batch) -> None:
         horizon = batch.now - pipeline.horizon_seconds

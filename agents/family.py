@@ -40,7 +40,7 @@ def register_family_agent(
         on_changelog_event=lambda event: _restore(seen, event),
     )
     seen = SeenEventIds(seen_table, pipeline.horizon_seconds + DEDUP_EXTRA_SECONDS)
-    pipeline.seen[family] = seen
+    pipeline.expiring.append((family, seen))
     events_total = pipeline.events_total
 
     @pipeline.app.agent(pipeline.family_topics[family], name=family.value)

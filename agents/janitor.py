@@ -13,7 +13,6 @@ import time
 from faust.types import TableT
 
 from agents.app import Pipeline
-from agents.state import key_parts
 
 INTERVAL_SECONDS = 30.0
 
@@ -27,21 +26,10 @@ def delete(table: TableT, partition: int, key: str) -> None:
 def prune(pipeline: Pipeline, now: float) -> int:
     """Delete expired state of owned partitions; returns how many keys went."""
     deleted = 0
-    for family, buckets in pipeline.buckets.items():
-        owned = pipeline.owned_partitions(family)
-        for brand, key in list(buckets.expired_keys(now)):
-            partition = pipeline.partition_of(brand)
-            if partition in owned:
-                delete(buckets.table, partition, key)
-                deleted += 1
-    for family, seen in pipeline.seen.items():
-        owned = pipeline.owned_partitions(family)
-        for key in list(seen.expired_keys(now)):
-            partition = key_parts(key)[0]
-            if partition in owned:
-                seen.forget(key)
-                delete(seen.table, partition, key)
-                deleted += 1
+    for family, state in pipeline.expiring:
+        for partition, key in state.expire(now, pipeline.owned_partitions(family)):
+            delete(state.table, partition, key)
+            deleted += 1
     return deleted
 
 

@@ -9,14 +9,13 @@ import orjson
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
 from agents.share_of_voice import voice_records
-from agents.state import WindowBuckets
 from smm_pulse.contributions import Contribution, mention_contribution
 from smm_pulse.kpi.catalog import Family
 
 
 def register(pipeline: Pipeline) -> None:
-    buckets = WindowBuckets(pipeline.table("mentions-buckets"), pipeline.windows)
-    pipeline.buckets[Family.MENTIONS] = buckets
+    buckets = pipeline.buckets(Family.MENTIONS)
+    pipeline.views[Family.MENTIONS] = buckets.views
 
     voice_topic = pipeline.family_topics[Family.VOICE]
     # brand -> brands whose competitive set holds it (itself included)

@@ -13,7 +13,6 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import WindowBuckets
 from smm_pulse.contributions import Contribution
 from smm_pulse.kpi.catalog import Family
 
@@ -30,8 +29,8 @@ def voice_records(target: str, source: str, mentions: list[dict[str, Any]]) -> l
 
 
 def register(pipeline: Pipeline) -> None:
-    buckets = WindowBuckets(pipeline.table("voice-buckets"), pipeline.windows)
-    pipeline.buckets[Family.VOICE] = buckets
+    buckets = pipeline.buckets(Family.VOICE)
+    pipeline.views[Family.VOICE] = buckets.views
 
     def handle(batch: Batch) -> None:
         contributions = [

@@ -12,13 +12,14 @@ Design (see docs/design.md):
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 import orjson
 from faust.types import TableT
 
 from smm_pulse.contributions import Contribution
+from smm_pulse.kpi.catalog import View
 from smm_pulse.windows import Counters, Window, add_into, sum_counters
 
 TOTAL = "total"  # pseudo-window of counters since the beginning; never expires
@@ -33,6 +34,19 @@ def key_parts(key: str) -> list[Any]:
     return orjson.loads(key)
 
 
+class Expiring(Protocol):
+    """State the janitor expires: it deletes the keys ``expire`` returns from ``table``."""
+
+    table: TableT
+
+    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+        """(partition, key) of expired state in ``owned`` partitions, forgotten by the owner."""
+        ...
+
+
+Views = dict[tuple[str, str], dict[str, View]]  # (brand, platform) -> window name or TOTAL -> View
+
+
 def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
     """True when the batch at ``offset`` (or a later one) already wrote this value."""
     return stored is not None and stored["o"] >= offset
@@ -41,9 +55,12 @@ def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
 class WindowBuckets:
     """Counters per (brand, platform, window, bucket start), plus running totals."""
 
-    def __init__(self, table: TableT, windows: Iterable[Window]) -> None:
+    def __init__(
+        self, table: TableT, windows: Iterable[Window], partition_of: Callable[[str], int]
+    ) -> None:
         self.table = table
         self.windows = tuple(windows)
+        self.partition_of = partition_of
 
     @property
     def longest(self) -> Window:
@@ -90,14 +107,31 @@ class WindowBuckets:
             for pair, series in parts.items()
         }
 
-    def expired_keys(self, now: float) -> Iterator[tuple[str, str]]:
-        """(brand, key) of buckets no window will read again."""
+    def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
+        """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
+
+        Pairs in ``also`` are included even with no counters (known from other state).
+        """
+        gained = self.gained(now)
+        return {
+            pair: {TOTAL: View(series.get(TOTAL, {}), None, 0)}
+            | {w.name: View(series.get(w.name, {}), None, w.seconds) for w in self.windows}
+            for pair in {*gained, *also}
+            for series in [gained.get(pair, {})]
+        }
+
+    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+        """Buckets no window will read again."""
         by_window = {w.name: w for w in self.windows}
+        expired = []
         for key in list(self.table.data):
             brand, _platform, window_name, start = key_parts(key)
             window = by_window.get(window_name)
             if window_name != TOTAL and (window is None or window.is_expired(start, now)):
-                yield brand, key
+                partition = self.partition_of(brand)
+                if partition in owned:
+                    expired.append((partition, key))
+        return expired
 
 
 class SeenEventIds:
@@ -149,15 +183,15 @@ class SeenEventIds:
             self._index(batch_key, value)
         return fresh, duplicates
 
-    def expired_keys(self, now: float) -> Iterator[str]:
+    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """Batches whose ids are past retention by event time and by arrival time."""
         horizon = now - self.retention_seconds
+        expired = []
         for key, value in list(self.table.data.items()):
-            if max(value["t"], value["w"]) < horizon:
-                yield key
-
-    def forget(self, key: str) -> None:
-        value = self.table.data.get(key)
-        for brand, event_id in value["ids"] if value else ():
-            if self._first_seen.get((brand, event_id)) == key:
-                del self._first_seen[(brand, event_id)]
+            partition = key_parts(key)[0]
+            if max(value["t"], value["w"]) < horizon and partition in owned:
+                for brand, event_id in value["ids"]:
+                    if self._first_seen.get((brand, event_id)) == key:
+                        del self._first_seen[(brand, event_id)]
+                expired.append((partition, key))
+        return expired

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 
 from agents.app import Pipeline
 from agents.state import TOTAL
-from smm_pulse.kpi.catalog import CATALOG, Family, Kpi, Scope, View
+from smm_pulse.kpi.catalog import CATALOG, Family, Kpi, Scope
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
@@ -33,29 +33,17 @@ class KpiCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         now = time.time()
         families = {kpi.metric: self._family(kpi) for kpi in CATALOG}
-        followers = self.pipeline.followers(now)
-        for family in Family:
-            gained = self._owned(family, self.pipeline.buckets[family].gained(now))
-            pairs = set(gained)
-            if family is Family.ENGAGEMENT:
-                pairs |= set(self._owned(family, followers))
-            for brand, platform in sorted(pairs):
-                series = gained.get((brand, platform), {})
-                audience = followers.get((brand, platform))
-                count = audience.latest if audience else None
-                for kpi in (k for k in CATALOG if k.family is family):
-                    metric = families[kpi.metric]
-                    if kpi.scope not in WINDOWED:
-                        view = View(series.get(TOTAL, {}), count, 0)
-                        self._add(metric, kpi.value(view), [brand, platform])
-                        continue
-                    for window in self.pipeline.windows:
-                        start = audience.at_start[window.name] if audience else None
-                        view = View(series.get(window.name, {}), count, window.seconds, start)
-                        labels = [brand, platform, window.name]
-                        if kpi.scope is Scope.BRAND_WINDOW:
-                            labels.remove(platform)
-                        self._add(metric, kpi.value(view), labels)
+        for family, source in self.pipeline.views.items():
+            kpis = [k for k in CATALOG if k.family is family]
+            for (brand, platform), views in sorted(self._owned(family, source(now)).items()):
+                for kpi in kpis:
+                    for window in self.pipeline.windows if kpi.scope in WINDOWED else [None]:
+                        view = views[window.name if window else TOTAL]
+                        labels = {"brand": brand, "platform": platform,
+                                  "window": window.name if window else ""}
+                        labels.update(kpi.const_labels)
+                        self._add(families[kpi.metric], kpi.value(view),
+                                  [labels[name] for name in kpi.labels])
         yield from families.values()
 
     def _owned(self, family: Family, by_pair: dict[tuple[str, str], Any]) -> dict:

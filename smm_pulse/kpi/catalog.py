@@ -36,6 +36,8 @@ class View:
     followers: float | None  # latest followers summed over accounts, None if unknown
     window_seconds: float
     followers_start: float | None = None  # at the window's start (audience growth)
+    response_times: tuple[float, ...] = ()  # seconds to first reply of answered `in` messages
+    unanswered: int = 0  # `in` messages in the window with no reply yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +47,12 @@ class Kpi:
     family: Family
     scope: Scope
     value: Callable[[View], float | None]
-    unit: str  # for dashboards and docs: ratio, count, followers, per_second
+    unit: str  # for dashboards and docs: ratio, count, followers, per_second, seconds
+    const_labels: tuple[tuple[str, str], ...] = ()  # e.g. (("stat", "p90"),)
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return LABELS[self.scope]
+        return LABELS[self.scope] + tuple(name for name, _ in self.const_labels)
 
 
 LABELS: dict[Scope, tuple[str, ...]] = {
