@@ -110,13 +110,14 @@ def create_pipeline(
             internal=True,
         )
     # Imported here: each module registers its agent on this pipeline.
-    from agents import engagement, ingest, janitor, mentions, share_of_voice
+    from agents import engagement, ingest, janitor, mentions, response_time, share_of_voice
     from smm_pulse import exporter
 
     ingest.register(pipeline)
     engagement.register(pipeline)
     mentions.register(pipeline)
     share_of_voice.register(pipeline)
+    response_time.register(pipeline)
     janitor.register(pipeline)
     exporter.register(pipeline)
     return pipeline

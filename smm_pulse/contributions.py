@@ -6,6 +6,7 @@ snapshot or an interaction contributes.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -147,3 +148,23 @@ def follower_totals(
             known = True
             latest += int([p for p in history if p[0] <= now][-1][1])
     return FollowerTotals(latest, at_start) if known else None
+
+
+def thread_responses(
+    ins: Iterable[float], outs: Iterable[float], start: float, now: float
+) -> tuple[list[float], int]:
+    """Seconds to the first reply of each `in` message with ts in (start, now], and unanswered.
+
+    The reply is the first `out` of the same thread with ts >= the `in`'s (and <= now).
+    """
+    replies = sorted(ts for ts in outs if ts <= now)
+    answered: list[float] = []
+    unanswered = 0
+    for ts in ins:
+        if start < ts <= now:
+            first = bisect.bisect_left(replies, ts)
+            if first < len(replies):
+                answered.append(replies[first] - ts)
+            else:
+                unanswered += 1
+    return answered, unanswered

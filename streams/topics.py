@@ -19,7 +19,7 @@ FAMILY_OF_TYPE: dict[str, Family] = {
     "account_metrics": Family.ENGAGEMENT,
     "post_metrics": Family.ENGAGEMENT,
     "interaction": Family.ENGAGEMENT,
-    "message": Family.ENGAGEMENT,  # counted and deduplicated; response time comes later
+    "message": Family.RESPONSE,
     "mention": Family.MENTIONS,
 }
 

@@ -19,6 +19,7 @@ class Family(StrEnum):
     ENGAGEMENT = "engagement"
     MENTIONS = "mentions"
     VOICE = "voice"  # mentions of a brand's competitive set, gathered on the brand's partition
+    RESPONSE = "response"  # customer messages and the brand's replies
 
 
 class Scope(StrEnum):
@@ -67,7 +68,7 @@ def _gained(name: str) -> Callable[[View], float]:
     return lambda v: v.gained.get(name, 0)
 
 
-E, M, V = Family.ENGAGEMENT, Family.MENTIONS, Family.VOICE
+E, M, V, R = Family.ENGAGEMENT, Family.MENTIONS, Family.VOICE, Family.RESPONSE
 W, C, T, BW = Scope.WINDOW, Scope.CURRENT, Scope.TOTAL, Scope.BRAND_WINDOW
 
 CATALOG: tuple[Kpi, ...] = (
@@ -120,6 +121,16 @@ CATALOG: tuple[Kpi, ...] = (
     Kpi("smm_share_of_voice_ratio", "Share of voice: the brand's mentions / mentions of its "
         "competitive set (itself and its competitors) in the window, all platforms", V, BW,
         lambda v: f.share_of_voice(v.gained), "ratio"),
+    Kpi("smm_response_time_seconds", "Mean seconds from a user's message (in the window) to the "
+        "brand's first reply in that thread", R, W,
+        lambda v: f.response_time_mean(v.response_times), "seconds", (("stat", "mean"),)),
+    Kpi("smm_response_time_seconds", "90th percentile (nearest rank) of seconds to the first "
+        "reply", R, W, lambda v: f.response_time_p90(v.response_times), "seconds",
+        (("stat", "p90"),)),
+    Kpi("smm_window_answered_messages", "User messages in the window that have a reply", R, W,
+        lambda v: len(v.response_times), "count"),
+    Kpi("smm_window_unanswered_messages", "User messages in the window with no reply yet", R, W,
+        lambda v: v.unanswered, "count"),
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
 )

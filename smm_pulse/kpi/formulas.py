@@ -7,7 +7,8 @@ negative or unknown is absent (None), never 0 or NaN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 
 Counters = Mapping[str, float]
 
@@ -103,3 +104,15 @@ def net_sentiment(gained: Counters) -> float | None:
 def share_of_voice(gained: Counters) -> float | None:
     """Brand mentions in W / mentions in W of every brand in its competitive set."""
     return ratio(gained.get("own", 0), gained.get("set"))
+
+
+def response_time_mean(seconds: Sequence[float]) -> float | None:
+    """Mean seconds to the first reply over the answered `in` messages of W."""
+    return sum(seconds) / len(seconds) if seconds else None
+
+
+def response_time_p90(seconds: Sequence[float]) -> float | None:
+    """90th percentile by nearest rank: the ceil(0.9 n)-th smallest."""
+    if not seconds:
+        return None
+    return sorted(seconds)[math.ceil(0.9 * len(seconds)) - 1]

@@ -97,6 +97,21 @@ def build_feed(now: float) -> Feed:
                 followers=200),
               e("post_metrics", brand="Café", platform="instagram", account="c", post_id="x",
                 likes=10), batch=True)
+    # Customer messages and replies: t1 answered twice over, t2 replied to before it was
+    # written (so unanswered), t3 on telegram; one message sent twice.
+    t1_in = e("message", account="main", thread_id="t1", direction="in", ago=50)
+    feed.good(t1_in,
+              e("message", account="main", thread_id="t1", direction="in", ago=45),
+              e("message", account="main", thread_id="t1", direction="out", ago=30),
+              e("message", account="main", thread_id="t1", direction="out", ago=10),
+              e("message", account="main", thread_id="t2", direction="out", ago=41),
+              e("message", account="main", thread_id="t2", direction="in", ago=40),
+              batch=True)
+    feed.good(t1_in, duplicates=1)
+    feed.good(e("message", platform="telegram", account="tg", thread_id="t3", direction="in",
+                ago=20),
+              e("message", platform="telegram", account="tg", thread_id="t3", direction="out",
+                ts=rfc3339(now - 5)), batch=True)
     # Mentions, one of them sent twice.
     m1 = e("mention", platform="x", text="acme is great", event_id="m-1")
     feed.good(m1, e("mention", platform="x", text="acme support?", lang="en", sentiment=0.1),
@@ -152,8 +167,15 @@ EXPECTED_WINDOW = {
         "smm_window_mentions": 1,
         "smm_window_scored_mentions": 0,
         "smm_sentiment_score": None,  # no scorer yet: unscored mentions have no sentiment
+        "smm_window_answered_messages": 2,  # t1: 50 -> 30 s ago, 45 -> 30 s ago
+        "smm_window_unanswered_messages": 1,  # t2
     },
-    ("acme", "telegram"): {"smm_window_interactions": 5, "smm_engagement_rate_ratio": None},
+    ("acme", "telegram"): {
+        "smm_window_interactions": 5,
+        "smm_engagement_rate_ratio": None,
+        "smm_window_answered_messages": 1,
+        "smm_window_unanswered_messages": 0,
+    },
     ("acme", "x"): {
         "smm_window_mentions": 3,
         "smm_window_scored_mentions": 2,
@@ -179,11 +201,19 @@ EXPECTED_CURRENT = {
 }
 
 
+# (brand, platform) -> response time (mean, p90) in every window
+EXPECTED_RESPONSE_TIME = {("acme", "vk"): (17.5, 20), ("acme", "telegram"): (15, 15)}
 # acme's set is acme (4 mentions) + globex (2); globex has no competitors.
 EXPECTED_SHARE_OF_VOICE = {"acme": 4 / 6, "globex": 1.0, "Café": None}
 
 
 def assert_kpis(samples: Samples) -> None:
+    for (brand, platform), stats in EXPECTED_RESPONSE_TIME.items():
+        for window in WINDOWS:
+            for stat, expected in zip(("mean", "p90"), stats, strict=True):
+                got = value(samples, "smm_response_time_seconds", brand=brand,
+                            platform=platform, window=window, stat=stat)
+                assert got == pytest.approx(expected, abs=1e-3), (brand, platform, stat, got)
     for brand, expected in EXPECTED_SHARE_OF_VOICE.items():
         for window in WINDOWS:
             got = value(samples, "smm_share_of_voice_ratio", brand=brand, window=window)

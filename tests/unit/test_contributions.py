@@ -10,6 +10,7 @@ from smm_pulse.contributions import (
     interaction_contribution,
     mention_contribution,
     record_followers,
+    thread_responses,
 )
 from smm_pulse.windows import Window
 
@@ -107,3 +108,15 @@ def test_mention_sentiment_counts_only_when_scored():
         "mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1}
     assert mention_contribution({"ts": 1, "sentiment": -0.05}).deltas["neutral"] == 1
     assert mention_contribution({"ts": 1}).deltas == {"mentions": 1}
+
+
+def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():
+    answered, unanswered = thread_responses(ins=[100, 110, 200], outs=[90, 130, 150],
+                                            start=0, now=300)
+    assert (answered, unanswered) == ([30, 20], 1)
+
+
+def test_only_in_messages_inside_the_window_and_replies_up_to_now_count():
+    answered, unanswered = thread_responses(ins=[50, 150], outs=[160, 400], start=100, now=300)
+    assert (answered, unanswered) == ([10], 0)
+    assert thread_responses(ins=[250], outs=[400], start=100, now=300) == ([], 1)

@@ -83,3 +83,11 @@ def test_share_of_voice_is_own_over_the_competitive_set():
     assert f.share_of_voice({"own": 4, "set": 6}) == pytest.approx(2 / 3)
     assert f.share_of_voice({"set": 5}) == 0
     assert f.share_of_voice({}) is None
+
+
+def test_response_time_mean_and_nearest_rank_p90():
+    times = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]
+    assert f.response_time_mean([10, 20]) == 15
+    assert f.response_time_p90(times) == 100  # ceil(0.9 * 11) = 10th smallest
+    assert f.response_time_p90([5]) == 5
+    assert f.response_time_mean([]) is None and f.response_time_p90([]) is None

@@ -1,0 +1,87 @@
+"""Response-time agent: customer messages and the brand's replies, per thread.
+
+Feeds mean and p90 seconds to the first reply and the unanswered count
+(formulas in ``smm_pulse.kpi.formulas``, matching in ``smm_pulse.contributions``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from agents.app import Pipeline
+from agents.family import Batch, register_family_agent
+from agents.state import TOTAL, Views, key_parts, table_key
+from smm_pulse.contributions import thread_responses
+from smm_pulse.kpi.catalog import Family, View
+
+
+class Threads:
+    """Per (brand, platform, account, thread): `in` and `out` times inside the longest window.
+
+    Messages are kept with their event ids, so inserting one again (a replayed
+    batch) changes nothing.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.table = pipeline.table("response-threads")
+        self.windows = pipeline.windows
+        self.horizon_seconds = pipeline.horizon_seconds
+        self.partition_of = pipeline.partition_of
+
+    def record(self, batch: Batch) -> None:
+        horizon = batch.now - self.horizon_seconds
+        threads: dict[str, dict[str, dict[str, float]]] = {}
+        for event in batch.events:
+            key = table_key(batch.brand, event["platform"], event["account"], event["thread_id"])
+            if key not in threads:
+                stored = self.table.get(key) or {"in": {}, "out": {}}
+                threads[key] = {"in": dict(stored["in"]), "out": dict(stored["out"])}
+            threads[key][event["direction"]][event["event_id"]] = event["ts"]
+        for key, thread in threads.items():
+            kept = {side: {i: ts for i, ts in ids.items() if ts > horizon}
+                    for side, ids in thread.items()}
+            if kept["in"] or kept["out"]:
+                self.table[key] = kept
+            elif key in self.table:
+                del self.table[key]
+
+    def views(self, now: float) -> Views:
+        by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for key, value in list(self.table.data.items()):
+            brand, platform, _account, _thread = key_parts(key)
+            by_pair[brand, platform].append(value)
+        result: Views = {}
+        for pair, threads in by_pair.items():
+            result[pair] = {TOTAL: View({}, None, 0)}
+            for window in self.windows:
+                answered: list[float] = []
+                unanswered = 0
+                for thread in threads:
+                    times, missing = thread_responses(thread["in"].values(),
+                                                      thread["out"].values(),
+                                                      now - window.seconds, now)
+                    answered += times
+                    unanswered += missing
+                result[pair][window.name] = View({}, None, window.seconds,
+                                                 response_times=tuple(answered),
+                                                 unanswered=unanswered)
+        return result
+
+    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+        """Threads whose every message is older than the longest window."""
+        horizon = now - self.horizon_seconds
+        expired = []
+        for key, value in list(self.table.data.items()):
+            partition = self.partition_of(key_parts(key)[0])
+            latest = max([*value["in"].values(), *value["out"].values()], default=0)
+            if latest <= horizon and partition in owned:
+                expired.append((partition, key))
+        return expired
+
+
+def register(pipeline: Pipeline) -> None:
+    threads = Threads(pipeline)
+    pipeline.views[Family.RESPONSE] = threads.views
+    pipeline.expiring.append((Family.RESPONSE, threads))
+    register_family_agent(pipeline, Family.RESPONSE, threads.record)
