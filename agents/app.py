@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter
 from agents.state import Expiring, Views, WindowBuckets
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
-from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, Family
+from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
 from smm_pulse.windows import Window
 from streams.topics import TopicNames, partition_for
 
@@ -36,9 +37,9 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
-        self.events_total, self.dead_letters_total = (
+        self.events_total, self.dead_letters_total, self.late_events_total = (
             Counter(m.name, m.help, m.labels, registry=self.registry)
-            for m in (EVENTS, DEAD_LETTERS)
+            for m in (EVENTS, DEAD_LETTERS, LATE_EVENTS)
         )
 
     @property
@@ -79,6 +80,11 @@ class Pipeline:
         return table
 
 
+def reachable_host(web_bind: str) -> str:
+    """The host other workers can reach us at: our name when bound to every interface."""
+    return socket.getfqdn() if web_bind in ("0.0.0.0", "::") else web_bind
+
+
 def create_pipeline(
     config: Config, bootstrap: str, web_port: int, web_bind: str = "127.0.0.1"
 ) -> Pipeline:
@@ -90,6 +96,8 @@ def create_pipeline(
         topic_replication_factor=1,
         web_bind=web_bind,
         web_port=web_port,
+        # Other workers redirect API clients here: the address they can reach us at.
+        canonical_url=f"http://{reachable_host(web_bind)}:{web_port}",
         web_in_thread=False,
         # Table state is idempotent by offset guards; exactly-once is not needed.
         processing_guarantee="at_least_once",
@@ -111,7 +119,7 @@ def create_pipeline(
         )
     # Imported here: each module registers its agent on this pipeline.
     from agents import engagement, ingest, janitor, mentions, response_time, share_of_voice
-    from smm_pulse import exporter
+    from smm_pulse import api, exporter
 
     ingest.register(pipeline)
     engagement.register(pipeline)
@@ -120,4 +128,5 @@ def create_pipeline(
     response_time.register(pipeline)
     janitor.register(pipeline)
     exporter.register(pipeline)
+    api.register(pipeline)
     return pipeline

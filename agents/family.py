@@ -41,7 +41,7 @@ def register_family_agent(
     )
     seen = SeenEventIds(seen_table, pipeline.horizon_seconds + DEDUP_EXTRA_SECONDS)
     pipeline.expiring.append((family, seen))
-    events_total = pipeline.events_total
+    events_total, late_events_total = pipeline.events_total, pipeline.late_events_total
 
     @pipeline.app.agent(pipeline.family_topics[family], name=family.value)
     async def family_agent(stream: Any) -> None:
@@ -53,8 +53,16 @@ def register_family_agent(
                 for event_type, n in Counter(r["type"] for r in records).items():
                     if count_events:
                         events_total.labels(body["topic"], event_type, outcome).inc(n)
+            now = time.time()
+            horizon = now - pipeline.horizon_seconds
+            late = [r for r in fresh if r["ts"] < horizon]
+            if late:
+                fresh = [r for r in fresh if r["ts"] >= horizon]
+                if count_events:
+                    for event_type, n in Counter(r["type"] for r in late).items():
+                        late_events_total.labels(body["topic"], event_type).inc(n)
             if fresh:
-                handle(Batch(message.offset, event.key.decode(), fresh, time.time()))
+                handle(Batch(message.offset, event.key.decode(), fresh, now))
 
 
 async def _restore(seen: SeenEventIds, event: Any) -> None:

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 
 from agents.app import Pipeline
 from agents.state import TOTAL
-from smm_pulse.kpi.catalog import CATALOG, Family, Kpi, Scope
+from smm_pulse.kpi.catalog import CATALOG, STATE_KEYS, Family, Kpi, Scope
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
@@ -45,6 +45,10 @@ class KpiCollector(Collector):
                         self._add(families[kpi.metric], kpi.value(view),
                                   [labels[name] for name in kpi.labels])
         yield from families.values()
+        state = GaugeMetricFamily(STATE_KEYS.name, STATE_KEYS.help, labels=list(STATE_KEYS.labels))
+        for name, table in sorted(self.pipeline.tables.items()):
+            state.add_metric([name], len(table.data))
+        yield state
 
     def _owned(self, family: Family, by_pair: dict[tuple[str, str], Any]) -> dict:
         """Only brands still declared whose partition this worker actively owns."""

@@ -138,11 +138,12 @@ CATALOG: tuple[Kpi, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class ServiceMetric:
-    """A counter about the pipeline itself (not a KPI); ``name`` is without ``_total``."""
+    """A metric about the pipeline itself, not a KPI; a counter's name is without _total."""
 
     name: str
     help: str
     labels: tuple[str, ...]
+    kind: str = "counter"
 
 
 EVENTS = ServiceMetric(
@@ -152,4 +153,10 @@ EVENTS = ServiceMetric(
 DEAD_LETTERS = ServiceMetric(
     "smm_dlq_events", "Rejected events written to the dead-letter topic, by reason",
     ("topic", "reason"))
-SERVICE_METRICS = (EVENTS, DEAD_LETTERS)
+LATE_EVENTS = ServiceMetric(
+    "smm_late_events", "Accepted events older than the longest window: counted here, not applied",
+    ("topic", "type"))
+STATE_KEYS = ServiceMetric(
+    "smm_state_keys", "Keys held in each state table by this worker (active and standby)",
+    ("table",), kind="gauge")
+SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, STATE_KEYS)

@@ -33,7 +33,8 @@ def metrics_markdown() -> str:
     lines += ["", "## Pipeline", "", "| metric | type | labels | meaning |",
               "| --- | --- | --- | --- |"]
     for metric in SERVICE_METRICS:
-        lines.append(f"| `{metric.name}_total` | counter | {', '.join(metric.labels)} | "
+        name = f"{metric.name}_total" if metric.kind == "counter" else metric.name
+        lines.append(f"| `{name}` | {metric.kind} | {', '.join(metric.labels)} | "
                      f"{metric.help} |")
     lines += ["", "## Rejection reasons", "",
               "The `reason` label above and the `smm.reason` header of dead-letter records:", "",

@@ -90,6 +90,8 @@ def build_feed(now: float) -> Feed:
               e("interaction", account="main", action="view", count=5),
               batch=True)
     feed.good(like3, duplicates=1)
+    # Two days old: older than the longest window, so counted as late and not applied.
+    feed.good(e("interaction", account="main", action="like", count=100, ago=2 * 86400))
     feed.good(e("interaction", platform="telegram", account="tg", action="like", count=4,
                 ts=rfc3339(now - 10)))
     # Café declared composed, sent decomposed; platform id in capitals.

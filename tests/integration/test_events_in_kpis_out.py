@@ -57,6 +57,8 @@ def test_fed_events_yield_exact_kpis_and_bad_input_lands_in_the_dlq(service, bro
         if name == "smm_dlq_events_total":
             dead_letters[dict(labels)["reason"]] += int(v)
     assert dead_letters == Counter(feed.rejections)
+    late = sum(v for (name, _), v in samples.items() if name == "smm_late_events_total")
+    assert late == 1
     # Share of voice takes one more hop (mentions agent -> voice agent) than the counts.
     wait_until(lambda: assert_kpis(service.metrics()), timeout=30)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 
 from tests.integration.conftest import Samples, Service, wait_until, write_config
 from tests.integration.reference_feed import CONFIG, assert_kpis, build_feed
@@ -19,6 +20,19 @@ pytestmark = pytest.mark.integration
 
 def brand_series(samples: Samples) -> Samples:
     return {k: v for k, v in samples.items() if any(name == "brand" for name, _ in k[1])}
+
+
+def assert_api_matches_metrics(worker: Service, brand: str, samples: Samples) -> None:
+    response = requests.get(f"http://127.0.0.1:{worker.port}/api/kpis/{brand}", timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["brand"] == brand
+    got = {(k["metric"], frozenset({**k["labels"], "brand": brand}.items())): k["value"]
+           for k in body["kpis"]}
+    expected = {key: v for key, v in samples.items()
+                if ("brand", brand) in key[1] and not key[0].endswith("_created")
+                and key[0] != "smm_state_keys"}
+    assert got == expected
 
 
 def test_second_worker_takes_over_part_then_all_with_exact_values(broker, tmp_path):
@@ -38,6 +52,8 @@ def test_second_worker_takes_over_part_then_all_with_exact_values(broker, tmp_pa
             assert_kpis({**a, **b})
 
         wait_until(split_exactly)
+        for worker in (first, second):  # either port answers for every brand
+            assert_api_matches_metrics(worker, "acme", {**first.metrics(), **second.metrics()})
 
         first.stop()
         wait_until(lambda: assert_kpis(second.metrics()))

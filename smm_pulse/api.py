@@ -1,0 +1,57 @@
+"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs from the worker that owns it.
+
+A worker that does not own the brand answers 307 with the owner's URL, so any
+worker's port serves every brand (clients follow the redirect).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote
+
+from agents.app import Pipeline
+from smm_pulse.config import normalize_brand
+from smm_pulse.exporter import KpiCollector
+from smm_pulse.kpi.catalog import CATALOG, Family
+
+KPI_METRICS = {kpi.metric for kpi in CATALOG}
+
+
+def brand_kpis(pipeline: Pipeline, brand: str) -> list[dict[str, Any]]:
+    """The brand's samples as the exporter computes them: one list, no second formula."""
+    found = []
+    for metric in KpiCollector(pipeline).collect():
+        if metric.name not in KPI_METRICS:
+            continue
+        for sample in metric.samples:
+            if sample.labels.get("brand") == brand and not sample.name.endswith("_created"):
+                labels = {k: v for k, v in sample.labels.items() if k != "brand"}
+                found.append({"metric": sample.name, "labels": labels, "value": sample.value})
+    return found
+
+
+def owner_url(pipeline: Pipeline, brand: str) -> str | None:
+    """The URL of the worker actively owning the brand's partition, from the assignor."""
+    table = pipeline.tables[f"{Family.ENGAGEMENT.value}-buckets"]
+    changelog = table.changelog_topic.get_topic_name()
+    partition = pipeline.partition_of(brand)
+    for url, topics in pipeline.app.assignor.table_metadata(changelog).items():
+        if partition in topics.get(changelog, ()):
+            return str(url).rstrip("/")
+    return None
+
+
+def register(pipeline: Pipeline) -> None:
+    @pipeline.app.page("/api/kpis/{brand}")
+    async def kpis(web: Any, request: Any, brand: str) -> Any:
+        name = normalize_brand(unquote(brand))
+        if name not in pipeline.config.brands:
+            return web.json({"error": f"brand {name!r} is not declared"}, status=404)
+        if pipeline.partition_of(name) in pipeline.owned_partitions(Family.ENGAGEMENT):
+            return web.json({"brand": name, "kpis": brand_kpis(pipeline, name)})
+        owner = owner_url(pipeline, name)
+        if owner is None:
+            return web.json({"error": "no worker owns this brand right now (rebalancing)"},
+                            status=503, headers={"Retry-After": "2"})
+        return web.json({"owner": owner}, status=307,
+                        headers={"Location": f"{owner}/api/kpis/{quote(name)}"})
