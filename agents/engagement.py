@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import Views, is_replayed, key_parts, table_key
+from agents.state import Views, expired_entries, is_replayed, key_parts, table_key
+from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     Contribution,
     FollowerTotals,
@@ -33,6 +34,8 @@ class PostSnapshots:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.table = pipeline.table("engagement-posts")
+        self.retention_seconds = duration_seconds(pipeline.config.post_retention)
+        self.partition_of = pipeline.partition_of
 
     def contributions(self, batch: Batch, horizon: float) -> dict[str, list[Contribution]]:
         """Per platform, what the batch's snapshots contribute; writes each post once."""
@@ -63,6 +66,13 @@ class PostSnapshots:
             return None
         data = stored["prev"] if is_replayed(stored, offset) else stored["s"]
         return PostState.from_json(data) if data else None
+
+
+    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+        """Posts with no snapshot for the retention period."""
+        horizon = now - self.retention_seconds
+        return expired_entries(self.table, owned, lambda parts: self.partition_of(parts[0]),
+                               lambda _parts, value: value["s"]["ts"] < horizon)
 
 
 class FollowerHistory:
@@ -99,6 +109,7 @@ class FollowerHistory:
 def register(pipeline: Pipeline) -> None:
     buckets = pipeline.buckets(Family.ENGAGEMENT)
     posts = PostSnapshots(pipeline)
+    pipeline.expiring.append((Family.ENGAGEMENT, posts))
     followers = FollowerHistory(pipeline)
 
     def views(now: float) -> Views:

@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import TOTAL, Views, key_parts, table_key
+from agents.state import TOTAL, Views, expired_entries, key_parts, table_key
 from smm_pulse.contributions import thread_responses
 from smm_pulse.kpi.catalog import Family, View
 
@@ -71,13 +71,12 @@ class Threads:
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """Threads whose every message is older than the longest window."""
         horizon = now - self.horizon_seconds
-        expired = []
-        for key, value in list(self.table.data.items()):
-            partition = self.partition_of(key_parts(key)[0])
-            latest = max([*value["in"].values(), *value["out"].values()], default=0)
-            if latest <= horizon and partition in owned:
-                expired.append((partition, key))
-        return expired
+
+        def is_expired(_parts: list[Any], value: Any) -> bool:
+            return max([*value["in"].values(), *value["out"].values()], default=0) <= horizon
+
+        return expired_entries(self.table, owned, lambda parts: self.partition_of(parts[0]),
+                               is_expired)
 
 
 def register(pipeline: Pipeline) -> None:

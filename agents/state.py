@@ -47,6 +47,22 @@ class Expiring(Protocol):
 Views = dict[tuple[str, str], dict[str, View]]  # (brand, platform) -> window name or TOTAL -> View
 
 
+def expired_entries(
+    table: TableT,
+    owned: set[int],
+    partition_of: Callable[[list[Any]], int],
+    is_expired: Callable[[list[Any], Any], bool],
+) -> list[tuple[int, str]]:
+    """(partition, key) of a table's entries in ``owned`` partitions that ``is_expired``."""
+    expired = []
+    for key, value in list(table.data.items()):
+        parts = key_parts(key)
+        partition = partition_of(parts)
+        if partition in owned and is_expired(parts, value):
+            expired.append((partition, key))
+    return expired
+
+
 def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
     """True when the batch at ``offset`` (or a later one) already wrote this value."""
     return stored is not None and stored["o"] >= offset
@@ -123,15 +139,13 @@ class WindowBuckets:
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """Buckets no window will read again."""
         by_window = {w.name: w for w in self.windows}
-        expired = []
-        for key in list(self.table.data):
-            brand, _platform, window_name, start = key_parts(key)
+
+        def is_expired(parts: list[Any], _value: Any) -> bool:
+            _brand, _platform, window_name, start = parts
             window = by_window.get(window_name)
-            if window_name != TOTAL and (window is None or window.is_expired(start, now)):
-                partition = self.partition_of(brand)
-                if partition in owned:
-                    expired.append((partition, key))
-        return expired
+            return window_name != TOTAL and (window is None or window.is_expired(start, now))
+
+        return expired_entries(self.table, owned, lambda p: self.partition_of(p[0]), is_expired)
 
 
 class SeenEventIds:
@@ -186,12 +200,10 @@ class SeenEventIds:
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """Batches whose ids are past retention by event time and by arrival time."""
         horizon = now - self.retention_seconds
-        expired = []
-        for key, value in list(self.table.data.items()):
-            partition = key_parts(key)[0]
-            if max(value["t"], value["w"]) < horizon and partition in owned:
-                for brand, event_id in value["ids"]:
-                    if self._first_seen.get((brand, event_id)) == key:
-                        del self._first_seen[(brand, event_id)]
-                expired.append((partition, key))
+        expired = expired_entries(self.table, owned, lambda parts: parts[0],
+                                  lambda _parts, value: max(value["t"], value["w"]) < horizon)
+        for _partition, key in expired:
+            for brand, event_id in self.table.data[key]["ids"]:
+                if self._first_seen.get((brand, event_id)) == key:
+                    del self._first_seen[(brand, event_id)]
         return expired

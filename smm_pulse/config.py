@@ -116,6 +116,9 @@ class Config(_Strict):
     windows: list[Duration] = ["5m", "1h", "24h"]
     topics: Topics = Topics()
     partitions: int = Field(8, ge=1, le=256)
+    # A post whose snapshots stop for this long is forgotten (bounded state); a later
+    # snapshot of it counts as a first one (see docs/design.md).
+    post_retention: Duration = "30d"
 
     @field_validator("brands", mode="before")
     @classmethod
