@@ -84,5 +84,13 @@ def feed(
                + (f": {per_topic}" if per_topic else ""))
 
 
+@app.command()
+def rules(config: ConfigOption = None) -> None:
+    """Print the Prometheus rule file: recording rules, goal alerts, health alerts."""
+    from dashboards.rules import render
+
+    typer.echo(render(_load(config)), nl=False)
+
+
 if __name__ == "__main__":
     app()

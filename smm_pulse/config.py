@@ -87,6 +87,7 @@ class MaxTarget(_Strict):
 class FollowersGoal(_Strict):
     target: int = Field(gt=0)
     by: dt.date
+    for_: Duration = Field("1h", alias="for")
 
 
 class Targets(_Strict):
@@ -158,6 +159,16 @@ class Config(_Strict):
                 if competitor in seen:
                     raise ValueError(f"{where}: {raw!r} is listed twice")
                 seen.add(competitor)
+        return self
+
+    @model_validator(mode="after")
+    def _target_windows_are_configured(self) -> Config:
+        for name, brand in self.brands.items():
+            for kind, target in brand.targets:
+                window = getattr(target, "window", None)
+                if window is not None and window not in self.windows:
+                    raise ValueError(f"brands.{name}.targets.{kind}.window: {window!r} is not "
+                                     f"one of the configured windows {self.windows}")
         return self
 
     @property

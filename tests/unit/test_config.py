@@ -49,6 +49,9 @@ def test_shipped_demo_configuration_is_valid():
          "smm.yaml: brands.acme.targets.speed: Extra inputs are not permitted"),
         ("brands: {acme: {}}\nwindows: [5m, 300s]", "windows must be distinct"),
         ("brands: {}", "smm.yaml: brands:"),
+        ("brands: {acme: {targets: {engagement_rate: {min: 0.1, window: 7d}}}}",
+         "smm.yaml: brands.acme.targets.engagement_rate.window: '7d' is not one of the "
+         "configured windows"),
         ("[1, 2]", "smm.yaml: (top level): expected a mapping"),
         ("brands: {acme: {]", "smm.yaml: not valid YAML"),
     ],

@@ -1,0 +1,164 @@
+"""The Prometheus rule file: recording rules, alerts from every brand's goals, health alerts.
+
+``smm-pulse rules --config F`` prints it. Thresholds, windows and ``for`` come
+from each brand's ``targets``; docs/alerts.md explains every alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from smm_pulse.config import Brand, Config, duration_seconds
+
+JOB = "smm-pulse"  # the Prometheus job that scrapes the workers
+DASHBOARD_URL = "http://localhost:3000/d/smm-pulse-brand/smm-pulse-brand?var-brand="
+
+Rule = dict[str, Any]
+
+
+def promql_string(text: str) -> str:
+    """A PromQL string literal (Go escaping) for any brand name."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def recording_rules(config: Config) -> list[Rule]:
+    """Brand-level series that alerts and dashboards share."""
+    recent, baseline = config.windows[0], config.windows[-1]
+    recent_s, baseline_s = duration_seconds(recent), duration_seconds(baseline)
+    return [
+        {"record": "brand:smm_window_mentions:sum",
+         "expr": "sum by (brand, window) (smm_window_mentions)"},
+        {"record": "brand:smm_window_scored_mentions:sum",
+         "expr": "sum by (brand, window) (smm_window_scored_mentions)"},
+        {"record": "brand:smm_sentiment_score:mean",
+         "expr": "sum by (brand, window) (smm_sentiment_score * smm_window_scored_mentions)"
+                 " / brand:smm_window_scored_mentions:sum"},
+        {"record": "brand:smm_mention_recent_rate:per_second",
+         "expr": f'sum by (brand) (smm_window_mentions{{window="{recent}"}}) / {recent_s}'},
+        # The usual rate: the longest window without the recent one, so a spike does not
+        # raise its own baseline.
+        {"record": "brand:smm_mention_baseline_rate:per_second",
+         "expr": f'(sum by (brand) (smm_window_mentions{{window="{baseline}"}})'
+                 f' - sum by (brand) (smm_window_mentions{{window="{recent}"}}))'
+                 f" / {baseline_s - recent_s}"},
+        {"record": "brand:smm_followers:sum", "expr": "sum by (brand) (smm_followers)"},
+    ]
+
+
+def _alert(name: str, brand: str, expr: str, duration: str, summary: str, description: str,
+           severity: str = "warning", **labels: str) -> Rule:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": duration,
+        "labels": {"brand": brand, "severity": severity, **labels},
+        "annotations": {
+            "summary": summary,
+            "description": description,
+            "dashboard": DASHBOARD_URL + brand,
+        },
+    }
+
+
+def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
+    """One alert per target of a brand; names say what they watch."""
+    b = promql_string(name)
+    targets = brand.targets
+    if (t := targets.engagement_rate) is not None:
+        yield _alert(
+            "SmmEngagementRateBelowGoal", name,
+            f'smm_engagement_rate_ratio{{brand={b}, window="{t.window}"}} < {t.min}', t.for_,
+            f"{name}: engagement rate below goal on {{{{ $labels.platform }}}}",
+            f"ER by followers over {t.window} is {{{{ $value | humanizePercentage }}}}, "
+            f"goal at least {t.min:.2%}.", kpi="engagement_rate")
+    if (t := targets.sentiment_score) is not None:
+        yield _alert(
+            "SmmSentimentBelowGoal", name,
+            f'brand:smm_sentiment_score:mean{{brand={b}, window="{t.window}"}} < {t.min}'
+            f' and brand:smm_window_scored_mentions:sum{{brand={b}, window="{t.window}"}}'
+            f" >= {t.min_mentions}", t.for_,
+            f"{name}: sentiment below goal",
+            f"Mean sentiment over {t.window} is {{{{ $value | printf \"%.2f\" }}}}, goal at "
+            f"least {t.min} (alerts only with {t.min_mentions}+ scored mentions).",
+            kpi="sentiment_score")
+    if (t := targets.mention_spike) is not None:
+        recent = config.windows[0]
+        yield _alert(
+            "SmmMentionSpike", name,
+            f"brand:smm_mention_recent_rate:per_second{{brand={b}}}"
+            f" > {t.factor} * brand:smm_mention_baseline_rate:per_second{{brand={b}}}"
+            f" and ignoring(window) brand:smm_window_mentions:sum{{brand={b}, "
+            f'window="{recent}"}} >= {t.min_mentions}', t.for_,
+            f"{name}: mention spike",
+            f"Mentions over the last {recent} run at {{{{ $value | humanize }}}}/s, more than "
+            f"{t.factor}x the usual rate (and at least {t.min_mentions} mentions).",
+            kpi="mention_spike")
+    if (t := targets.share_of_voice) is not None:
+        yield _alert(
+            "SmmShareOfVoiceBelowGoal", name,
+            f'smm_share_of_voice_ratio{{brand={b}, window="{t.window}"}} < {t.min}', t.for_,
+            f"{name}: share of voice below goal",
+            f"Share of voice over {t.window} is {{{{ $value | humanizePercentage }}}}, goal at "
+            f"least {t.min:.0%}.", kpi="share_of_voice")
+    if (t := targets.response_time) is not None:
+        yield _alert(
+            "SmmResponseTimeAboveGoal", name,
+            f'smm_response_time_seconds{{brand={b}, window="{t.window}", stat="mean"}}'
+            f" > {t.max}", t.for_,
+            f"{name}: slow replies on {{{{ $labels.platform }}}}",
+            f"Mean time to first reply over {t.window} is {{{{ $value | humanizeDuration }}}}, "
+            f"goal at most {t.max:.0f} s.", kpi="response_time")
+    if (t := targets.followers) is not None:
+        deadline = dt.datetime.combine(t.by, dt.time(), dt.UTC).timestamp()
+        yield _alert(
+            "SmmFollowersGoalOffTrack", name,
+            f"predict_linear(brand:smm_followers:sum{{brand={b}}}[1d], {deadline:.0f} - time())"
+            f" < {t.target}", t.for_,
+            f"{name}: followers goal off track",
+            f"At the current pace followers reach {{{{ $value | printf \"%.0f\" }}}} by "
+            f"{t.by}, goal {t.target}.", kpi="followers")
+
+
+def health_alerts(config: Config) -> list[Rule]:
+    silent = config.windows[-1]
+    return [
+        {"alert": "SmmWorkerDown", "expr": f'up{{job="{JOB}"}} == 0', "for": "1m",
+         "labels": {"severity": "critical"},
+         "annotations": {"summary": "SMM Pulse worker {{ $labels.instance }} is down",
+                         "description": "Prometheus cannot scrape it; its brands' KPIs are "
+                                        "stale until another worker takes them over."}},
+        {"alert": "SmmDeadLettersHigh",
+         "expr": 'sum by (topic) (rate(smm_events_total{outcome="rejected"}[5m]))'
+                 " / sum by (topic) (rate(smm_events_total[5m])) > 0.05",
+         "for": "10m", "labels": {"severity": "warning"},
+         "annotations": {"summary": "Over 5% of events on {{ $labels.topic }} are rejected",
+                         "description": "See smm_dlq_events_total by reason and the "
+                                        "dead-letter topic for the original messages."}},
+        {"alert": "SmmBrandSilent",
+         "expr": f'sum by (brand, platform) (smm_window_interactions{{window="{silent}"}})'
+                 f' == 0 and sum by (brand, platform) (smm_window_mentions{{window="{silent}"}})'
+                 " == 0",
+         "for": "1h", "labels": {"severity": "info"},
+         "annotations": {"summary": "No events from {{ $labels.brand }} on "
+                                    "{{ $labels.platform }}",
+                         "description": f"No interactions or mentions in {silent}: is its "
+                                        "collector running?"}},
+    ]
+
+
+def rule_file(config: Config) -> dict[str, Any]:
+    goals = [rule for name, brand in config.brands.items()
+             for rule in goal_alerts(name, brand, config)]
+    return {"groups": [
+        {"name": "smm-pulse-recording", "rules": recording_rules(config)},
+        {"name": "smm-pulse-goals", "rules": goals},
+        {"name": "smm-pulse-health", "rules": health_alerts(config)},
+    ]}
+
+
+def render(config: Config) -> str:
+    return yaml.safe_dump(rule_file(config), sort_keys=False, allow_unicode=True, width=1000)
