@@ -203,6 +203,7 @@ def test_every_goal_kind_of_the_contract_has_an_alert():
 
 def test_brand_names_are_escaped_in_promql():
     brand = 'Say "hi" \\'  # a quote and a backslash
-    config = Config.model_validate({"brands": {brand: {"targets": {"engagement_rate": {"min": 1}}}}})
+    targets = {"engagement_rate": {"min": 1}}
+    config = Config.model_validate({"brands": {brand: {"targets": targets}}})
     expr = rule_file(config)["groups"][1]["rules"][0]["expr"]
     assert 'brand="Say \\"hi\\" \\\\"' in expr
