@@ -4,7 +4,9 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration docs clean
+TOOLS := promtool amtool prometheus
+
+.PHONY: demo test lint unit integration docs rules tools clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +17,20 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/smm-pulse up --demo
 
-test: lint $(INSTALLED)
+test: lint tools $(INSTALLED)
 	$(BIN)/python -m pytest
+
+# Prometheus and Alertmanager tools for the alert tests, from Debian's packages.
+tools:
+	@for tool in $(TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends prometheus prometheus-alertmanager; \
+		else \
+			echo "install prometheus and prometheus-alertmanager (Debian packages)"; exit 1; \
+		fi; \
+	fi
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -29,6 +43,7 @@ integration: $(INSTALLED)
 
 docs: $(INSTALLED)
 	$(BIN)/python -m smm_pulse.kpi.docs > docs/metrics.md
+	$(BIN)/smm-pulse rules --config deploy/smm.yaml > deploy/rules.yml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

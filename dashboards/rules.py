@@ -96,7 +96,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f"{name}: mention spike",
             f"Mentions over the last {recent} run at {{{{ $value | humanize }}}}/s, more than "
             f"{t.factor}x the usual rate (and at least {t.min_mentions} mentions).",
-            kpi="mention_spike")
+            severity="critical", kpi="mention_spike")
     if (t := targets.share_of_voice) is not None:
         yield _alert(
             "SmmShareOfVoiceBelowGoal", name,

@@ -71,7 +71,9 @@ CASES: list[dict[str, Any]] = [
             series("smm_window_mentions", f'{ACME},platform="vk",window="5m"', "100x10"),
             series("smm_window_mentions", f'{ACME},platform="vk",window="24h"', "400x10"),
         ],
-        "alert_rule_test": [firing("SmmMentionSpike", "8m", goal("mention_spike"))],
+        "alert_rule_test": [
+            firing("SmmMentionSpike", "8m", goal("mention_spike", severity="critical")),
+        ],
     },
     {  # as many mentions every 5 minutes all day long: no spike
         "input_series": [
