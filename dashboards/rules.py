@@ -14,7 +14,8 @@ import yaml
 
 from smm_pulse.config import Brand, Config, duration_seconds
 
-JOB = "smm-pulse"  # the Prometheus job that scrapes the workers
+JOB = "smm-pulse"
+LAG_ALERT_MESSAGES = 10_000  # the Prometheus job that scrapes the workers
 DASHBOARD_URL = "http://localhost:3000/d/smm-pulse-brand/smm-pulse-brand?var-brand="
 
 Rule = dict[str, Any]
@@ -138,6 +139,13 @@ def health_alerts(config: Config) -> list[Rule]:
          "annotations": {"summary": "Over 5% of events on {{ $labels.topic }} are rejected",
                          "description": "See smm_dlq_events_total by reason and the "
                                         "dead-letter topic for the original messages."}},
+        {"alert": "SmmConsumerLagHigh",
+         "expr": f"sum by (topic) (smm_consumer_lag_messages) > {LAG_ALERT_MESSAGES}",
+         "for": "10m", "labels": {"severity": "warning"},
+         "annotations": {"summary": "SMM Pulse is {{ $value }} messages behind on "
+                                    "{{ $labels.topic }}",
+                         "description": "KPIs lag behind events: add workers (up to the "
+                                        "partition count) or look for a slow worker."}},
         {"alert": "SmmBrandSilent",
          "expr": f'sum by (brand, platform) (smm_window_interactions{{window="{silent}"}})'
                  f' == 0 and sum by (brand, platform) (smm_window_mentions{{window="{silent}"}})'

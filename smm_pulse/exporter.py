@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 
 from agents.app import Pipeline
 from agents.state import TOTAL
-from smm_pulse.kpi.catalog import CATALOG, STATE_KEYS, Family, Kpi, Scope
+from smm_pulse.kpi.catalog import CATALOG, CONSUMER_LAG, STATE_KEYS, Family, Kpi, Scope
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
@@ -49,6 +49,22 @@ class KpiCollector(Collector):
         for name, table in sorted(self.pipeline.tables.items()):
             state.add_metric([name], len(table.data))
         yield state
+        yield self._consumer_lag()
+
+    def _consumer_lag(self) -> Metric:
+        """From Faust's monitor: end and read offsets of the partitions actively owned."""
+        monitor = self.pipeline.app.monitor
+        lag: dict[str, int] = {}
+        for tp in self.pipeline.app.assignor.assigned_actives():
+            end = monitor.tp_end_offsets.get(tp)
+            if end is not None:
+                read = monitor.tp_read_offsets.get(tp, -1)
+                lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - read - 1)
+        metric = GaugeMetricFamily(CONSUMER_LAG.name, CONSUMER_LAG.help,
+                                   labels=list(CONSUMER_LAG.labels))
+        for topic, messages in sorted(lag.items()):
+            metric.add_metric([topic], messages)
+        return metric
 
     def _owned(self, family: Family, by_pair: dict[tuple[str, str], Any]) -> dict:
         """Only brands still declared whose partition this worker actively owns."""

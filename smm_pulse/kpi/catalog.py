@@ -159,4 +159,8 @@ LATE_EVENTS = ServiceMetric(
 STATE_KEYS = ServiceMetric(
     "smm_state_keys", "Keys held in each state table by this worker (active and standby)",
     ("table",), kind="gauge")
-SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, STATE_KEYS)
+CONSUMER_LAG = ServiceMetric(
+    "smm_consumer_lag_messages", "Messages not yet read on the partitions this worker owns "
+    "(end offset - read offset); underestimated on the embedded broker, see docs/design.md",
+    ("topic",), kind="gauge")
+SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, STATE_KEYS, CONSUMER_LAG)

@@ -141,6 +141,16 @@ CASES: list[dict[str, Any]] = [
             firing("SmmDeadLettersHigh", "20m", {"topic": "smm.engagement", "severity": "warning"}),
         ],
     },
+    {  # two workers' lag on one topic adds up past 10,000; a smaller lag elsewhere does not
+        "input_series": [
+            series("smm_consumer_lag_messages", 'topic="smm.engagement",instance="w1"', "6000x20"),
+            series("smm_consumer_lag_messages", 'topic="smm.engagement",instance="w2"', "6000x20"),
+            series("smm_consumer_lag_messages", 'topic="smm.mentions",instance="w1"', "9000x20"),
+        ],
+        "alert_rule_test": [
+            firing("SmmConsumerLagHigh", "15m", {"topic": "smm.engagement", "severity": "warning"}),
+        ],
+    },
     {
         "input_series": [
             series("smm_window_interactions", f'{ACME},platform="vk",window="24h"', "0x90"),
@@ -200,7 +210,7 @@ def test_every_goal_kind_of_the_contract_has_an_alert():
     kinds = {r["labels"].get("kpi") for g in rules["groups"] for r in g["rules"] if "alert" in r}
     assert kinds >= {"engagement_rate", "sentiment_score", "mention_spike", "share_of_voice",
                      "response_time", "followers"}
-    assert {"SmmWorkerDown", "SmmDeadLettersHigh", "SmmBrandSilent"} <= alerts
+    assert {"SmmWorkerDown", "SmmDeadLettersHigh", "SmmConsumerLagHigh", "SmmBrandSilent"} <= alerts
 
 
 def test_brand_names_are_escaped_in_promql():

@@ -36,6 +36,8 @@ def test_alertmanager_config_is_valid(amtool):
          "oncall-telegram,incident-webhook"),
         (["alertname=SmmDeadLettersHigh", "severity=warning", "topic=smm.engagement"],
          "oncall-telegram,incident-webhook"),
+        (["alertname=SmmConsumerLagHigh", "severity=warning", "topic=smm.mentions"],
+         "oncall-telegram,incident-webhook"),
         (["alertname=SmmMentionSpike", "brand=globex-bank", "severity=critical"],
          "brand-telegram"),
         (["alertname=SmmMentionSpike", "brand=acme-bank", "severity=critical"],
