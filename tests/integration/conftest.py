@@ -34,6 +34,17 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
         yield running
 
 
+@pytest.fixture(scope="module")
+def service(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory,
+            request: pytest.FixtureRequest) -> Iterator[Service]:
+    """One service for a test module, configured by the module's ``CONFIG``."""
+    tmp = tmp_path_factory.mktemp("service")
+    running = Service(write_config(tmp / "smm.yaml", request.module.CONFIG), broker.bootstrap,
+                      tmp / "service.log").start()
+    yield running
+    running.stop()
+
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 

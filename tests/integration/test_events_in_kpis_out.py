@@ -12,9 +12,8 @@ import pytest
 from kafka import KafkaConsumer
 
 from smm_pulse.config import load_config
-from tests.integration.conftest import Service, wait_until, write_config
+from tests.integration.conftest import wait_until
 from tests.integration.reference_feed import (
-    CONFIG,
     TRUNCATED,
     assert_kpis,
     build_feed,
@@ -33,15 +32,6 @@ def read_dlq(bootstrap: str, topic: str, expected: int) -> list:
         records.extend(consumer)
     consumer.close()
     return records
-
-
-@pytest.fixture(scope="module")
-def service(broker, tmp_path_factory) -> Service:
-    tmp = tmp_path_factory.mktemp("e2e")
-    running = Service(write_config(tmp / "smm.yaml", CONFIG), broker.bootstrap,
-                      tmp / "service.log").start()
-    yield running
-    running.stop()
 
 
 def test_fed_events_yield_exact_kpis_and_bad_input_lands_in_the_dlq(service, broker, tmp_path):

@@ -11,8 +11,8 @@ from functools import partial
 
 import pytest
 
-from tests.integration.conftest import Samples, Service, wait_until, write_config
-from tests.integration.reference_model import CONFIG, expected_metrics, generate
+from tests.integration.conftest import Samples, Service, wait_until
+from tests.integration.reference_model import expected_metrics, generate
 
 pytestmark = pytest.mark.integration
 
@@ -28,15 +28,6 @@ def kpi_samples(samples: Samples) -> dict[tuple, float]:
             found[name, got["brand"], got.get("platform"), got.get("window"),
                   got.get("stat")] = v
     return found
-
-
-@pytest.fixture(scope="module")
-def service(broker, tmp_path_factory) -> Service:
-    tmp = tmp_path_factory.mktemp("reference")
-    running = Service(write_config(tmp / "smm.yaml", CONFIG), broker.bootstrap,
-                      tmp / "service.log").start()
-    yield running
-    running.stop()
 
 
 def assert_matches(service: Service, expected: dict[tuple, float], since: float) -> None:

@@ -6,22 +6,7 @@ import pytest
 
 from smm_pulse.config import ConfigError, parse_config
 from smm_pulse.demo.feeder import default_config_path
-
-CONTRACT_EXAMPLE = """
-brands:
-  acme:
-    competitors: [globex, initech]
-    targets:
-      engagement_rate: {min: 0.03, window: 24h, for: 30m}
-      sentiment_score: {min: 0.0, window: 1h, min_mentions: 20, for: 15m}
-      mention_spike: {factor: 3, min_mentions: 50, for: 5m}
-      share_of_voice: {min: 0.25, window: 24h, for: 1h}
-      response_time: {max: 3600, window: 24h, for: 1h}
-      followers: {target: 50000, by: 2027-06-30}
-  globex: {}
-  initech: {}
-windows: [5m, 1h, 24h]
-"""
+from tests.unit.contract_example import CONTRACT_EXAMPLE
 
 
 def test_contract_example_is_valid():
