@@ -1,7 +1,8 @@
 """Engagement agent: interactions, post snapshots and follower snapshots of a brand.
 
 Feeds ER by followers, ERR, ER by views, like/talk/amplification/virality rates,
-CTR, followers and gross follows (formulas in ``smm_pulse.kpi.formulas``).
+CTR, followers, audience growth and gross follows (formulas in
+``smm_pulse.kpi.formulas``).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class FollowerHistory:
                                               horizon)
         for key, history in histories.items():
             # Inserting a snapshot is idempotent, so no offset guard is needed.
-            self.table[key] = {"o": batch.offset, "h": history}
+            self.table[key] = {"h": history}
 
     def totals(self, now: float) -> dict[tuple[str, str], FollowerTotals]:
         """Followers per (brand, platform): latest and at each window's start."""

@@ -92,5 +92,25 @@ def rules(config: ConfigOption = None) -> None:
     typer.echo(render(_load(config)), nl=False)
 
 
+@app.command()
+def bench(
+    runs: Annotated[int, typer.Option(help="Runs; figures are medians.")] = 3,
+    batched: Annotated[int, typer.Option(help="Events sent 100 to a message.")] = 100_000,
+    single: Annotated[int, typer.Option(help="Events sent one to a message.")] = 10_000,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Throughput, freshness, start-up and memory on the embedded broker (docs/benchmarks.md)."""
+    import orjson
+
+    from smm_pulse.bench import run
+
+    result = run(runs, batched, single)
+    if json:
+        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return
+    for name, value in result["median"].items():
+        typer.echo(f"{name:34} {value:>14,.3f}")
+
+
 if __name__ == "__main__":
     app()

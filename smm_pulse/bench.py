@@ -1,0 +1,274 @@
+"""``smm-pulse bench``: throughput, freshness, start-up and memory on the embedded broker.
+
+Each run starts a fresh embedded broker, pre-loads a realistic mix of events,
+then starts the service as users do (``smm-pulse up``) and measures it. Figures
+are medians over ``runs``; the raw ceiling is measured in the same run, so the
+ratio is meaningful on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from smm_pulse.broker import EmbeddedBroker
+
+BRANDS = 50
+PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
+CONFIG = "brands:\n" + "".join(f"  brand{i}: {{}}\n" for i in range(BRANDS)) + (
+    "windows: [5m, 1h, 24h]\npartitions: 4\n")
+
+
+@dataclass
+class Figures:
+    batched_events_per_second: float
+    raw_ceiling_events_per_second: float
+    ratio_to_ceiling: float
+    single_events_per_second: float
+    freshness_p50_seconds: float
+    freshness_p99_seconds: float
+    start_to_ready_seconds: float
+    memory_per_key_bytes: float
+
+
+def realistic_events(n: int, rng: random.Random, now: float) -> list[dict[str, Any]]:
+    """A mix like the demo's: interactions, post snapshots, mentions, messages, followers."""
+    events = []
+    for i in range(n):
+        brand, platform = f"brand{rng.randrange(BRANDS)}", rng.choice(PLATFORMS)
+        base = {"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "ts": now - rng.random() * 60,
+                "platform": platform, "brand": brand}
+        kind = rng.random()
+        if kind < 0.45:
+            events.append({**base, "type": "interaction", "account": "main",
+                           "action": rng.choice(("like", "like", "comment", "share", "view"))})
+        elif kind < 0.75:
+            events.append({**base, "type": "post_metrics", "account": "main",
+                           "post_id": f"p{rng.randrange(200)}", "likes": i, "reach": 10 * i})
+        elif kind < 0.95:
+            events.append({**base, "type": "mention", "text": "ok", "sentiment": 0.3})
+        elif kind < 0.98:
+            events.append({**base, "type": "message", "account": "main",
+                           "thread_id": f"t{rng.randrange(100)}",
+                           "direction": rng.choice(("in", "out"))})
+        else:
+            events.append({**base, "type": "account_metrics", "account": "main",
+                           "followers": rng.randrange(1000, 100000)})
+    return events
+
+
+def topic_for(event: dict[str, Any], prefix: str) -> str:
+    return f"{prefix}.mentions" if event["type"] == "mention" else f"{prefix}.engagement"
+
+
+async def preload(bootstrap: str, prefix: str, events: list[dict[str, Any]],
+                  per_message: int) -> int:
+    """Send events in messages of ``per_message`` (per topic and brand); returns messages."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5,
+                                max_batch_size=1 << 20)
+    await producer.start()
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    sent = 0
+    try:
+        for event in events:
+            key = (topic_for(event, prefix), event["brand"])
+            group = groups.setdefault(key, [])
+            group.append(event)
+            if len(group) == per_message:
+                await producer.send(key[0], orjson.dumps(group if per_message > 1 else group[0]),
+                                    key=key[1].encode())
+                sent += 1
+                group.clear()
+        for (topic, brand), group in groups.items():
+            if group:
+                await producer.send(topic, orjson.dumps(group), key=brand.encode())
+                sent += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def raw_ceiling(bootstrap: str, topics: list[str], messages: int) -> float:
+    """Events/s of an aiokafka consumer that only parses the messages with orjson."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap,
+                                auto_offset_reset="earliest", group_id=f"raw-{uuid.uuid4()}",
+                                enable_auto_commit=False)
+    await consumer.start()
+    read = events = 0
+    started = None
+    try:
+        while read < messages:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            started = started or time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    decoded = orjson.loads(record.value)
+                    events += len(decoded) if isinstance(decoded, list) else 1
+                    read += 1
+    finally:
+        await consumer.stop()
+    return events / (time.perf_counter() - (started or time.perf_counter()))
+
+
+class Worker:
+    """The service, started the way users start it."""
+
+    def __init__(self, bootstrap: str, config: Path, workdir: Path) -> None:
+        self.port = _free_port()
+        self.log = workdir / f"worker-{self.port}.log"
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "smm_pulse.cli", "up", "--config", str(config), "--port",
+             str(self.port), "--loglevel", "info"],
+            stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            env={**os.environ, "SMM_KAFKA_BOOTSTRAP": bootstrap})
+
+    def wait_ready(self, timeout: float = 120) -> float:
+        deadline = time.perf_counter() + timeout
+        while b"[^Worker]: Ready" not in self.log.read_bytes():
+            if time.perf_counter() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"worker did not start; see {self.log}")
+            time.sleep(0.05)
+        return time.perf_counter() - self.started
+
+    def samples(self) -> dict[tuple[str, frozenset], float]:
+        text = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=30).text
+        return {(s.name, frozenset(s.labels.items())): s.value
+                for f in text_string_to_metric_families(text) for s in f.samples}
+
+    def counted(self) -> float:
+        return sum(v for (n, _), v in self.samples().items() if n == "smm_events_total")
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(condition: Callable[[], bool], timeout: float, poll: float = 0.2) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the benchmark waited too long")
+        time.sleep(poll)
+
+
+def throughput(worker: Worker, total: int, timeout: float) -> float:
+    """Events/s from the first newly counted event until ``total`` are counted (/metrics)."""
+    before = worker.counted()
+    _wait(lambda: worker.counted() > before, timeout, poll=0.05)
+    first = time.perf_counter()
+    _wait(lambda: worker.counted() >= total, timeout)
+    return (total - before) / (time.perf_counter() - first)
+
+
+def freshness(worker: Worker, bootstrap: str, prefix: str, rate: float,
+              samples: int) -> list[float]:
+    """Seconds from producing a marker event to seeing it on /metrics, at ``rate`` events/s."""
+
+    async def run() -> list[float]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        await producer.start()
+        rng = random.Random(3)
+        delays = []
+        try:
+            for i in range(samples):
+                load = realistic_events(max(1, int(rate)), rng, time.time())
+                for start in range(0, len(load), 100):
+                    chunk = load[start:start + 100]
+                    await producer.send(topic_for(chunk[0], prefix), orjson.dumps(chunk))
+                marker = {"type": "interaction", "event_id": f"marker-{i}", "ts": time.time(),
+                          "platform": "marker", "brand": "brand0", "account": "m",
+                          "action": "like"}
+                sent = time.perf_counter()
+                await producer.send_and_wait(f"{prefix}.engagement", orjson.dumps(marker))
+                labels = frozenset({"brand": "brand0", "platform": "marker", "window": "5m"}
+                                   .items())
+                await asyncio.to_thread(_wait, lambda n=i + 1, lb=labels: worker.samples().get(
+                    ("smm_window_interactions", lb), 0) >= n, 60, 0.02)
+                delays.append(time.perf_counter() - sent)
+                await asyncio.sleep(max(0.0, 1 - (time.perf_counter() - sent)))
+        finally:
+            await producer.stop()
+        return delays
+
+    return asyncio.run(run())
+
+
+def one_run(batched: int, single: int, workdir: Path) -> Figures:
+    rng = random.Random(1)
+    with EmbeddedBroker(port=_free_port(), log_file=workdir / "broker.log") as broker:
+        prefix = f"bench{uuid.uuid4().hex[:6]}"
+        config = workdir / f"{prefix}.yaml"
+        config.write_text(CONFIG + f"app_id: {prefix}\ntopics: {{engagement: {prefix}.engagement,"
+                          f" mentions: {prefix}.mentions, dlq: {prefix}.dlq}}\n")
+        events = realistic_events(batched, rng, time.time())
+        messages = asyncio.run(preload(broker.bootstrap, prefix, events, per_message=100))
+        ceiling = asyncio.run(raw_ceiling(
+            broker.bootstrap, [f"{prefix}.engagement", f"{prefix}.mentions"], messages))
+        worker = Worker(broker.bootstrap, config, workdir)
+        try:
+            ready = worker.wait_ready()
+            idle_rss = worker.rss_bytes()
+            batched_rate = throughput(worker, batched, timeout=600)
+            pairs = {(dict(labels)["brand"], dict(labels)["platform"])
+                     for (name, labels) in worker.samples() if name == "smm_window_interactions"}
+            per_key = (worker.rss_bytes() - idle_rss) / max(1, len(pairs))
+            single_events = realistic_events(single, rng, time.time())
+            asyncio.run(preload(broker.bootstrap, prefix, single_events, per_message=1))
+            single_rate = throughput(worker, batched + single, timeout=600)
+            delays = sorted(freshness(worker, broker.bootstrap, prefix, batched_rate / 2, 20))
+        finally:
+            worker.stop()
+    return Figures(
+        batched_events_per_second=batched_rate,
+        raw_ceiling_events_per_second=ceiling,
+        ratio_to_ceiling=batched_rate / ceiling,
+        single_events_per_second=single_rate,
+        freshness_p50_seconds=statistics.median(delays),
+        freshness_p99_seconds=delays[min(len(delays) - 1, int(0.99 * len(delays)))],
+        start_to_ready_seconds=ready,
+        memory_per_key_bytes=per_key,
+    )
+
+
+def run(runs: int, batched: int, single: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="smm-bench-") as tmp:
+        results = [one_run(batched, single, Path(tmp)) for _ in range(runs)]
+    medians = {name: statistics.median(getattr(r, name) for r in results)
+               for name in asdict(results[0])}
+    return {"runs": runs, "batched_events": batched, "single_events": single,
+            "median": medians, "each": [asdict(r) for r in results]}
