@@ -13,6 +13,7 @@ from kafka import KafkaConsumer
 
 from smm_pulse.config import load_config
 from tests.integration.conftest import wait_until
+from tests.integration.reference_feed import CONFIG as REFERENCE_CONFIG
 from tests.integration.reference_feed import (
     TRUNCATED,
     assert_kpis,
@@ -21,6 +22,7 @@ from tests.integration.reference_feed import (
 )
 
 pytestmark = pytest.mark.integration
+CONFIG = REFERENCE_CONFIG  # read by the module-scoped `service` fixture
 
 
 def read_dlq(bootstrap: str, topic: str, expected: int) -> list:

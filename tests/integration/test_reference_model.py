@@ -12,9 +12,11 @@ from functools import partial
 import pytest
 
 from tests.integration.conftest import Samples, Service, wait_until
+from tests.integration.reference_model import CONFIG as REFERENCE_CONFIG
 from tests.integration.reference_model import expected_metrics, generate
 
 pytestmark = pytest.mark.integration
+CONFIG = REFERENCE_CONFIG  # read by the module-scoped `service` fixture
 
 SEEDS = (1, 2)
 FIVE_MINUTE_WINDOW_SAFE_SECONDS = 100  # generated events are up to 150 s old
