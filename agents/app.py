@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -37,6 +39,9 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
+        # murmur2 is pure Python and brands are few: hash each once.
+        self._partitions = functools.lru_cache(maxsize=4096)(
+            lambda brand: partition_for(brand, self.config.partitions))
         self.events_total, self.dead_letters_total, self.late_events_total = (
             Counter(m.name, m.help, m.labels, registry=self.registry)
             for m in (EVENTS, DEAD_LETTERS, LATE_EVENTS)
@@ -54,7 +59,7 @@ class Pipeline:
         return brand in self.config.brands
 
     def partition_of(self, brand: str) -> int:
-        return partition_for(brand, self.config.partitions)
+        return self._partitions(brand)
 
     def owned_partitions(self, family: Family) -> set[int]:
         """Partitions of a family's topic this worker actively owns (not standbys)."""
@@ -78,6 +83,17 @@ class Pipeline:
         )
         self.tables[name] = table
         return table
+
+
+SINGLE_RECORD_BATCHES_ENV = "SMM_PULSE_SINGLE_RECORD_BATCHES"  # auto (default), on, off
+
+
+def single_record_batches(bootstrap: str) -> bool:
+    """Whether to trade produce throughput for exact table recovery (see docs/design.md)."""
+    choice = os.environ.get(SINGLE_RECORD_BATCHES_ENV, "auto")
+    if choice not in ("auto", "on", "off"):
+        raise ValueError(f"{SINGLE_RECORD_BATCHES_ENV} must be auto, on or off, not {choice!r}")
+    return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap))
 
 
 def reachable_host(web_bind: str) -> str:
@@ -106,7 +122,7 @@ def create_pipeline(
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,
         # One record per produce batch where the broker misreports end offsets.
-        **({"producer_max_batch_size": 1} if end_offsets_skip_last_batch(bootstrap) else {}),
+        **({"producer_max_batch_size": 1} if single_record_batches(bootstrap) else {}),
     )
     pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
     for family in Family:

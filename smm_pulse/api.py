@@ -1,4 +1,5 @@
-"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs from the worker that owns it.
+"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs from the worker that owns it,
+and ``GET /api/events``, this worker's event counts by outcome.
 
 A worker that does not own the brand answers 307 with the owner's URL, so any
 worker's port serves every brand (clients follow the redirect).
@@ -41,7 +42,21 @@ def owner_url(pipeline: Pipeline, brand: str) -> str | None:
     return None
 
 
+def event_counts(pipeline: Pipeline) -> dict[str, float]:
+    """Events counted by this worker per outcome: a cheap progress probe (no KPI work)."""
+    counts: dict[str, float] = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    for metric in pipeline.events_total.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                counts[sample.labels["outcome"]] += sample.value
+    return counts
+
+
 def register(pipeline: Pipeline) -> None:
+    @pipeline.app.page("/api/events")
+    async def events(web: Any, request: Any) -> Any:
+        return web.json(event_counts(pipeline))
+
     @pipeline.app.page("/api/kpis/{brand}")
     async def kpis(web: Any, request: Any, brand: str) -> Any:
         name = normalize_brand(unquote(brand))

@@ -154,7 +154,10 @@ class Worker:
                 for f in text_string_to_metric_families(text) for s in f.samples}
 
     def counted(self) -> float:
-        return sum(v for (n, _), v in self.samples().items() if n == "smm_events_total")
+        """Events counted so far, from the cheap /api/events (a /metrics scrape costs seconds
+        with large state and would slow the worker it measures)."""
+        counts = requests.get(f"http://127.0.0.1:{self.port}/api/events", timeout=30).json()
+        return sum(counts.values())
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():

@@ -34,16 +34,16 @@ class KpiCollector(Collector):
         now = time.time()
         families = {kpi.metric: self._family(kpi) for kpi in CATALOG}
         for family, source in self.pipeline.views.items():
-            kpis = [k for k in CATALOG if k.family is family]
+            kpis = [(k, k.labels) for k in CATALOG if k.family is family]
             for (brand, platform), views in sorted(self._owned(family, source(now)).items()):
-                for kpi in kpis:
+                for kpi, label_names in kpis:
                     for window in self.pipeline.windows if kpi.scope in WINDOWED else [None]:
                         view = views[window.name if window else TOTAL]
                         labels = {"brand": brand, "platform": platform,
                                   "window": window.name if window else ""}
                         labels.update(kpi.const_labels)
                         self._add(families[kpi.metric], kpi.value(view),
-                                  [labels[name] for name in kpi.labels])
+                                  [labels[name] for name in label_names])
         yield from families.values()
         state = GaugeMetricFamily(STATE_KEYS.name, STATE_KEYS.help, labels=list(STATE_KEYS.labels))
         for name, table in sorted(self.pipeline.tables.items()):
