@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from smm_pulse.config import Brand, Config, duration_seconds
+from smm_pulse.config import Brand, Config, MinTarget, duration_seconds
 
 JOB = "smm-pulse"
 LAG_ALERT_MESSAGES = 10_000  # the Prometheus job that scrapes the workers
@@ -65,17 +65,26 @@ def _alert(name: str, brand: str, expr: str, duration: str, summary: str, descri
     }
 
 
+def _ratio_below_goal(alert: str, kpi: str, metric: str, subject: str, summary: str,
+                      brand: str, target: MinTarget) -> Rule:
+    """A ratio KPI that should stay at or above ``target.min`` over ``target.window``."""
+    return _alert(
+        alert, brand,
+        f'{metric}{{brand={promql_string(brand)}, window="{target.window}"}} < {target.min}',
+        target.for_, summary,
+        f"{subject} over {target.window} is {{{{ $value | humanizePercentage }}}}, goal at "
+        f"least {target.min:.2%}.", kpi=kpi)
+
+
 def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
     """One alert per target of a brand; names say what they watch."""
     b = promql_string(name)
     targets = brand.targets
     if (t := targets.engagement_rate) is not None:
-        yield _alert(
-            "SmmEngagementRateBelowGoal", name,
-            f'smm_engagement_rate_ratio{{brand={b}, window="{t.window}"}} < {t.min}', t.for_,
-            f"{name}: engagement rate below goal on {{{{ $labels.platform }}}}",
-            f"ER by followers over {t.window} is {{{{ $value | humanizePercentage }}}}, "
-            f"goal at least {t.min:.2%}.", kpi="engagement_rate")
+        yield _ratio_below_goal(
+            "SmmEngagementRateBelowGoal", "engagement_rate", "smm_engagement_rate_ratio",
+            "ER by followers", f"{name}: engagement rate below goal on {{{{ $labels.platform }}}}",
+            name, t)
     if (t := targets.sentiment_score) is not None:
         yield _alert(
             "SmmSentimentBelowGoal", name,
@@ -99,12 +108,9 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f"{t.factor}x the usual rate (and at least {t.min_mentions} mentions).",
             severity="critical", kpi="mention_spike")
     if (t := targets.share_of_voice) is not None:
-        yield _alert(
-            "SmmShareOfVoiceBelowGoal", name,
-            f'smm_share_of_voice_ratio{{brand={b}, window="{t.window}"}} < {t.min}', t.for_,
-            f"{name}: share of voice below goal",
-            f"Share of voice over {t.window} is {{{{ $value | humanizePercentage }}}}, goal at "
-            f"least {t.min:.0%}.", kpi="share_of_voice")
+        yield _ratio_below_goal(
+            "SmmShareOfVoiceBelowGoal", "share_of_voice", "smm_share_of_voice_ratio",
+            "Share of voice", f"{name}: share of voice below goal", name, t)
     if (t := targets.response_time) is not None:
         yield _alert(
             "SmmResponseTimeAboveGoal", name,

@@ -86,6 +86,10 @@ CASES: list[dict[str, Any]] = [
             firing("SmmShareOfVoiceBelowGoal", "70m", goal("share_of_voice", window="24h")),
         ],
     },
+    {  # 30% is within the 25% goal
+        "input_series": [series("smm_share_of_voice_ratio", f'{ACME},window="24h"', "0.3x90")],
+        "alert_rule_test": [firing("SmmShareOfVoiceBelowGoal", "70m")],
+    },
     {  # mean above an hour fires; p90 is not what the goal watches
         "input_series": [
             series("smm_response_time_seconds", f'{ACME},platform="vk",window="24h",stat="mean"',
