@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,9 +50,6 @@ class Pipeline:
     def horizon_seconds(self) -> int:
         return self.config.longest_window_seconds
 
-    def horizon(self) -> float:
-        """Now minus the longest window: older contributions are read by no window."""
-        return time.time() - self.horizon_seconds
 
     def is_declared(self, brand: str) -> bool:
         return brand in self.config.brands

@@ -49,20 +49,24 @@ def register_family_agent(
             message = event.message
             body = orjson.loads(event.value)
             fresh, duplicates = seen.split(body["events"], message.partition, message.offset)
-            for records, outcome in ((fresh, "accepted"), (duplicates, "duplicate")):
-                for event_type, n in Counter(r["type"] for r in records).items():
-                    if count_events:
-                        events_total.labels(body["topic"], event_type, outcome).inc(n)
+            if count_events:
+                _count(events_total, body["topic"], fresh, "accepted")
+                _count(events_total, body["topic"], duplicates, "duplicate")
             now = time.time()
             horizon = now - pipeline.horizon_seconds
             late = [r for r in fresh if r["ts"] < horizon]
             if late:
                 fresh = [r for r in fresh if r["ts"] >= horizon]
                 if count_events:
-                    for event_type, n in Counter(r["type"] for r in late).items():
-                        late_events_total.labels(body["topic"], event_type).inc(n)
+                    _count(late_events_total, body["topic"], late)
             if fresh:
                 handle(Batch(message.offset, event.key.decode(), fresh, now))
+
+
+def _count(metric: Any, topic: str, records: list[dict[str, Any]], *labels: str) -> None:
+    """One increment per (topic, type) of a batch, not one per event."""
+    for event_type, n in Counter(r["type"] for r in records).items():
+        metric.labels(topic, event_type, *labels).inc(n)
 
 
 async def _restore(seen: SeenEventIds, event: Any) -> None:

@@ -78,10 +78,6 @@ class WindowBuckets:
         self.windows = tuple(windows)
         self.partition_of = partition_of
 
-    @property
-    def longest(self) -> Window:
-        return max(self.windows, key=lambda w: w.seconds)
-
     def apply(
         self,
         offset: int,

@@ -41,8 +41,5 @@ class TopicNames:
     def inputs(self) -> tuple[str, str]:
         return (self.topics.engagement, self.topics.mentions)
 
-    def input_for(self, event_type: str) -> str:
-        return getattr(self.topics, INPUT_TOPIC_OF_TYPE.get(event_type, "engagement"))
-
     def family(self, family: Family) -> str:
         return f"{self.app_id}.kpi.{family.value}"
