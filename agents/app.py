@@ -7,12 +7,14 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import faust
 from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
-from agents.state import Expiring, Views, WindowBuckets
+from agents.state import Expiring, Section, Views, WindowBuckets
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
@@ -31,7 +33,12 @@ class Pipeline:
     names: TopicNames
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     family_topics: dict[Family, TopicT] = field(default_factory=dict)
-    tables: dict[str, TableT] = field(default_factory=dict)
+    # One table per family (why: agents/state.py, Section); sections by "<family>-<name>".
+    tables: dict[Family, TableT] = field(default_factory=dict)
+    sections: dict[str, Section] = field(default_factory=dict)
+    # Called with (key, value) for each record a family's table restores from its changelog.
+    restore_listeners: dict[Family, list[Callable[[str, Any], None]]] = field(
+        default_factory=dict)
     # What the janitor expires, and where the exporter reads each family's KPI views.
     expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
@@ -64,21 +71,36 @@ class Pipeline:
 
     def buckets(self, family: Family) -> WindowBuckets:
         """A family's window buckets, expired by the janitor."""
-        buckets = WindowBuckets(
-            self.table(f"{family.value}-buckets"), self.windows, self.partition_of
-        )
+        buckets = WindowBuckets(self.section(family, "buckets"), self.windows, self.partition_of)
         self.expiring.append((family, buckets))
         return buckets
 
-    def table(self, name: str, **options: object) -> TableT:
-        table = self.app.Table(
-            name,
-            default=None,
-            partitions=self.config.partitions,
-            **options,  # keys and values are JSON (Faust's default, with orjson)
-        )
-        self.tables[name] = table
-        return table
+    def section(self, family: Family, name: str) -> Section:
+        """A kind of state inside the family's table."""
+        section = Section(self.table(family), name)
+        self.sections[f"{family.value}-{name}"] = section
+        return section
+
+    def on_restore(self, family: Family, listener: Callable[[str, Any], None]) -> None:
+        """Call ``listener(key, value)`` for each record the family's table restores."""
+        self.restore_listeners.setdefault(family, []).append(listener)
+
+    def table(self, family: Family) -> TableT:
+        if family not in self.tables:
+            listeners = self.restore_listeners.setdefault(family, [])
+
+            async def on_restored(event: Any) -> None:
+                for listener in listeners:
+                    listener(event.key, event.value)
+
+            self.tables[family] = self.app.Table(
+                f"{family.value}-state",
+                default=None,
+                partitions=self.config.partitions,
+                on_changelog_event=on_restored,
+                # keys and values are JSON (Faust's default, with orjson)
+            )
+        return self.tables[family]
 
 
 SINGLE_RECORD_BATCHES_ENV = "SMM_PULSE_SINGLE_RECORD_BATCHES"  # auto (default), on, off
@@ -98,12 +120,17 @@ def reachable_host(web_bind: str) -> str:
 
 
 def create_pipeline(
-    config: Config, bootstrap: str, web_port: int, web_bind: str = "127.0.0.1"
+    config: Config,
+    bootstrap: str,
+    web_port: int,
+    web_bind: str = "127.0.0.1",
+    data_dir: Path | None = None,
 ) -> Pipeline:
     app = faust.App(
         config.app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="memory://",
+        datadir=str(data_dir or f"{config.app_id}-data"),
         topic_partitions=config.partitions,
         topic_replication_factor=1,
         web_bind=web_bind,

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import Views, expired_entries, is_replayed, key_parts, table_key
+from agents.state import Views, expired_entries, is_replayed
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     Contribution,
@@ -34,7 +34,7 @@ class PostSnapshots:
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self.table = pipeline.table("engagement-posts")
+        self.section = pipeline.section(Family.ENGAGEMENT, "posts")
         self.retention_seconds = duration_seconds(pipeline.config.post_retention)
         self.partition_of = pipeline.partition_of
 
@@ -46,7 +46,8 @@ class PostSnapshots:
         for event in batch.events:
             if event["type"] != "post_metrics":
                 continue
-            key = table_key(batch.brand, event["platform"], event["account"], event["post_id"])
+            key = self.section.key(batch.brand, event["platform"], event["account"],
+                                   event["post_id"])
             if key not in states:
                 states[key] = before[key] = self._kept(key, batch.offset)
             states[key], contribution = apply_snapshot(states[key], event, horizon)
@@ -54,7 +55,7 @@ class PostSnapshots:
                 found[event["platform"]].append(contribution)
         for key, state in states.items():
             prev = before[key]
-            self.table[key] = {
+            self.section[key] = {
                 "o": batch.offset,
                 "s": state.to_json(),
                 "prev": prev.to_json() if prev else None,
@@ -62,7 +63,7 @@ class PostSnapshots:
         return found
 
     def _kept(self, key: str, offset: int) -> PostState | None:
-        stored = self.table.get(key)
+        stored = self.section.get(key)
         if stored is None:
             return None
         data = stored["prev"] if is_replayed(stored, offset) else stored["s"]
@@ -72,7 +73,7 @@ class PostSnapshots:
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """Posts with no snapshot for the retention period."""
         horizon = now - self.retention_seconds
-        return expired_entries(self.table, owned, lambda parts: self.partition_of(parts[0]),
+        return expired_entries(self.section, owned, lambda parts: self.partition_of(parts[0]),
                                lambda _parts, value: value["s"]["ts"] < horizon)
 
 
@@ -80,7 +81,7 @@ class FollowerHistory:
     """Follower snapshots per account: every one inside the longest window and the one before."""
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self.table = pipeline.table("engagement-accounts")
+        self.section = pipeline.section(Family.ENGAGEMENT, "accounts")
         self.windows = pipeline.windows
 
     def record(self, batch: Batch, horizon: float) -> None:
@@ -88,35 +89,48 @@ class FollowerHistory:
         for event in batch.events:
             if event["type"] != "account_metrics":
                 continue
-            key = table_key(batch.brand, event["platform"], event["account"])
+            key = self.section.key(batch.brand, event["platform"], event["account"])
             if key not in histories:
-                stored = self.table.get(key)
+                stored = self.section.get(key)
                 histories[key] = stored["h"] if stored else []
             histories[key] = record_followers(histories[key], event["ts"], event["followers"],
                                               horizon)
         for key, history in histories.items():
             # Inserting a snapshot is idempotent, so no offset guard is needed.
-            self.table[key] = {"h": history}
+            self.section[key] = {"h": history}
 
     def totals(self, now: float) -> dict[tuple[str, str], FollowerTotals]:
         """Followers per (brand, platform): latest and at each window's start."""
         histories: dict[tuple[str, str], list[list[list[float]]]] = defaultdict(list)
-        for key, value in list(self.table.data.items()):
-            brand, platform, _account = key_parts(key)
+        for _key, (brand, platform, _account), value in self.section.items():
             histories[brand, platform].append(value["h"])
         found = {pair: follower_totals(h, now, self.windows) for pair, h in histories.items()}
         return {pair: totals for pair, totals in found.items() if totals is not None}
 
-def register(pipeline: Pipeline) -> None:
-    buckets = pipeline.buckets(Family.ENGAGEMENT)
-    posts = PostSnapshots(pipeline)
-    pipeline.expiring.append((Family.ENGAGEMENT, posts))
-    followers = FollowerHistory(pipeline)
+class Engagement:
+    """The engagement family's state: buckets, posts and follower histories."""
 
-    def views(now: float) -> Views:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.horizon_seconds = pipeline.horizon_seconds
+        self.buckets = pipeline.buckets(Family.ENGAGEMENT)
+        self.posts = PostSnapshots(pipeline)
+        pipeline.expiring.append((Family.ENGAGEMENT, self.posts))
+        self.followers = FollowerHistory(pipeline)
+
+    def handle(self, batch: Batch) -> None:
+        horizon = batch.now - self.horizon_seconds
+        by_platform = self.posts.contributions(batch, horizon)
+        for event in batch.events:
+            if event["type"] == "interaction":
+                by_platform[event["platform"]].append(interaction_contribution(event))
+        self.followers.record(batch, horizon)
+        for platform, contributions in by_platform.items():
+            self.buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+
+    def views(self, now: float) -> Views:
         """Bucket counters joined with followers (ER, growth) per (brand, platform)."""
-        audiences = followers.totals(now)
-        result = buckets.views(now, also=audiences)
+        audiences = self.followers.totals(now)
+        result = self.buckets.views(now, also=audiences)
         for pair, audience in audiences.items():
             result[pair] = {
                 name: replace(view, followers=audience.latest,
@@ -125,17 +139,8 @@ def register(pipeline: Pipeline) -> None:
             }
         return result
 
-    pipeline.views[Family.ENGAGEMENT] = views
 
-    def handle(batch: Batch) -> None:
-        horizon = batch.now - pipeline.horizon_seconds
-        by_platform = posts.contributions(batch, horizon)
-        for event in batch.events:
-            if event["type"] == "interaction":
-                by_platform[event["platform"]].append(interaction_contribution(event))
-        followers.record(batch, horizon)
-        for platform, contributions in by_platform.items():
-            buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
-
-    register_family_agent(pipeline, Family.ENGAGEMENT, handle)
-
+def register(pipeline: Pipeline) -> None:
+    engagement = Engagement(pipeline)
+    pipeline.views[Family.ENGAGEMENT] = engagement.views
+    register_family_agent(pipeline, Family.ENGAGEMENT, engagement.handle)

@@ -35,11 +35,9 @@ def register_family_agent(
     pipeline: Pipeline, family: Family, handle: BatchHandler, *, count_events: bool = True
 ) -> None:
     """``count_events``: False for families fed by other agents, not by collectors."""
-    seen_table = pipeline.table(
-        f"{family.value}-seen",
-        on_changelog_event=lambda event: _restore(seen, event),
-    )
-    seen = SeenEventIds(seen_table, pipeline.horizon_seconds + DEDUP_EXTRA_SECONDS)
+    seen = SeenEventIds(pipeline.section(family, "seen"),
+                        pipeline.horizon_seconds + DEDUP_EXTRA_SECONDS)
+    pipeline.on_restore(family, seen.on_changelog_value)
     pipeline.expiring.append((family, seen))
     events_total, late_events_total = pipeline.events_total, pipeline.late_events_total
 
@@ -67,7 +65,3 @@ def _count(metric: Any, topic: str, records: list[dict[str, Any]], *labels: str)
     """One increment per (topic, type) of a batch, not one per event."""
     for event_type, n in Counter(r["type"] for r in records).items():
         metric.labels(topic, event_type, *labels).inc(n)
-
-
-async def _restore(seen: SeenEventIds, event: Any) -> None:
-    seen.on_changelog_value(event.key, event.value)

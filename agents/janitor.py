@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import time
 
-from faust.types import TableT
-
 from agents.app import Pipeline
 
 INTERVAL_SECONDS = 30.0
-
-
-def delete(table: TableT, partition: int, key: str) -> None:
-    """Delete a key outside stream iteration: the partition is known from the key's brand."""
-    table.data.pop(key, None)
-    table.send_changelog(partition, key, None, value_serializer="raw")
 
 
 def prune(pipeline: Pipeline, now: float) -> int:
@@ -28,7 +20,7 @@ def prune(pipeline: Pipeline, now: float) -> int:
     deleted = 0
     for family, state in pipeline.expiring:
         for partition, key in state.expire(now, pipeline.owned_partitions(family)):
-            delete(state.table, partition, key)
+            state.section.forget(partition, key)
             deleted += 1
     return deleted
 

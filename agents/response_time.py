@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import TOTAL, Views, expired_entries, key_parts, table_key
+from agents.state import TOTAL, Views, expired_entries
 from smm_pulse.contributions import thread_responses
 from smm_pulse.kpi.catalog import Family, View
 
@@ -24,7 +24,7 @@ class Threads:
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self.table = pipeline.table("response-threads")
+        self.section = pipeline.section(Family.RESPONSE, "threads")
         self.windows = pipeline.windows
         self.horizon_seconds = pipeline.horizon_seconds
         self.partition_of = pipeline.partition_of
@@ -33,23 +33,23 @@ class Threads:
         horizon = batch.now - self.horizon_seconds
         threads: dict[str, dict[str, dict[str, float]]] = {}
         for event in batch.events:
-            key = table_key(batch.brand, event["platform"], event["account"], event["thread_id"])
+            key = self.section.key(batch.brand, event["platform"], event["account"],
+                                   event["thread_id"])
             if key not in threads:
-                stored = self.table.get(key) or {"in": {}, "out": {}}
+                stored = self.section.get(key) or {"in": {}, "out": {}}
                 threads[key] = {"in": dict(stored["in"]), "out": dict(stored["out"])}
             threads[key][event["direction"]][event["event_id"]] = event["ts"]
         for key, thread in threads.items():
             kept = {side: {i: ts for i, ts in ids.items() if ts > horizon}
                     for side, ids in thread.items()}
             if kept["in"] or kept["out"]:
-                self.table[key] = kept
-            elif key in self.table:
-                del self.table[key]
+                self.section[key] = kept
+            elif key in self.section:
+                del self.section[key]
 
     def views(self, now: float) -> Views:
         by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for key, value in list(self.table.data.items()):
-            brand, platform, _account, _thread = key_parts(key)
+        for _key, (brand, platform, _account, _thread), value in self.section.items():
             by_pair[brand, platform].append(value)
         result: Views = {}
         for pair, threads in by_pair.items():
@@ -75,7 +75,7 @@ class Threads:
         def is_expired(_parts: list[Any], value: Any) -> bool:
             return max([*value["in"].values(), *value["out"].values()], default=0) <= horizon
 
-        return expired_entries(self.table, owned, lambda parts: self.partition_of(parts[0]),
+        return expired_entries(self.section, owned, lambda parts: self.partition_of(parts[0]),
                                is_expired)
 
 

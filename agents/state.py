@@ -1,8 +1,10 @@
 """Table-backed state shared by the KPI agents.
 
 Design (see docs/design.md):
-- every key starts with the brand, and a brand's batches all arrive on one
-  partition of the agent's topic, so a key's changelog partition is the brand's;
+- all state of a KPI family lives in one Faust table (``Section`` names the
+  kind of state inside it), and a brand's batches all arrive on one partition
+  of the family's topic, so every write about a brand goes, in order, to one
+  changelog partition: a crash leaves a prefix of the family's writes;
 - a value records the offset of the batch that last wrote it ("o"): replaying a
   batch after a crash (at-least-once) skips the keys it already wrote, so state
   stays exact whichever of a batch's changelog writes made it before the crash;
@@ -34,10 +36,58 @@ def key_parts(key: str) -> list[Any]:
     return orjson.loads(key)
 
 
-class Expiring(Protocol):
-    """State the janitor expires: it deletes the keys ``expire`` returns from ``table``."""
+class Section:
+    """One kind of state (buckets, posts, seen ids, ...) inside a family's table.
 
-    table: TableT
+    Why not a table each: Kafka orders writes within one changelog partition
+    only. With one table per kind, a crash could keep a post written by batch 2
+    while losing the buckets batch 1 wrote before it, and replaying batch 1
+    would then compute its contribution from the wrong post state. Sharing the
+    family's table, the writes that survive a crash are always a prefix, which
+    the offset guards replay exactly.
+    """
+
+    def __init__(self, table: TableT, name: str) -> None:
+        self.table = table
+        self.name = name
+        self._prefix = table_key(name)[:-1] + ","  # keys are JSON arrays starting with the name
+
+    def key(self, *parts: Any) -> str:
+        return table_key(self.name, *parts)
+
+    def owns(self, key: str) -> bool:
+        return key.startswith(self._prefix)
+
+    def get(self, key: str) -> Any:
+        return self.table.get(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.table[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.table.data
+
+    def items(self) -> list[tuple[str, list[Any], Any]]:
+        """(key, key parts after the section name, value) of every entry held here."""
+        return [(key, key_parts(key)[1:], value)
+                for key, value in list(self.table.data.items()) if self.owns(key)]
+
+    def __len__(self) -> int:
+        return sum(1 for key in list(self.table.data) if self.owns(key))
+
+    def forget(self, partition: int, key: str) -> None:
+        """Delete outside stream iteration (janitor): the changelog partition is given."""
+        self.table.data.pop(key, None)
+        self.table.send_changelog(partition, key, None, value_serializer="raw")
+
+
+class Expiring(Protocol):
+    """State the janitor expires: it forgets the keys ``expire`` returns from ``section``."""
+
+    section: Section
 
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """(partition, key) of expired state in ``owned`` partitions, forgotten by the owner."""
@@ -48,15 +98,14 @@ Views = dict[tuple[str, str], dict[str, View]]  # (brand, platform) -> window na
 
 
 def expired_entries(
-    table: TableT,
+    section: Section,
     owned: set[int],
     partition_of: Callable[[list[Any]], int],
     is_expired: Callable[[list[Any], Any], bool],
 ) -> list[tuple[int, str]]:
-    """(partition, key) of a table's entries in ``owned`` partitions that ``is_expired``."""
+    """(partition, key) of a section's entries in ``owned`` partitions that ``is_expired``."""
     expired = []
-    for key, value in list(table.data.items()):
-        parts = key_parts(key)
+    for key, parts, value in section.items():
         partition = partition_of(parts)
         if partition in owned and is_expired(parts, value):
             expired.append((partition, key))
@@ -72,9 +121,9 @@ class WindowBuckets:
     """Counters per (brand, platform, window, bucket start), plus running totals."""
 
     def __init__(
-        self, table: TableT, windows: Iterable[Window], partition_of: Callable[[str], int]
+        self, section: Section, windows: Iterable[Window], partition_of: Callable[[str], int]
     ) -> None:
-        self.table = table
+        self.section = section
         self.windows = tuple(windows)
         self.partition_of = partition_of
 
@@ -89,27 +138,26 @@ class WindowBuckets:
         """Add contributions of one batch; too-old events reach only the totals."""
         pending: dict[str, Counters] = {}
         for contribution in contributions:
-            add_into(pending.setdefault(table_key(brand, platform, TOTAL, 0), {}),
+            add_into(pending.setdefault(self.section.key(brand, platform, TOTAL, 0), {}),
                      contribution.deltas)
             for window in self.windows:
                 start = window.bucket_of(contribution.ts)
                 if not window.is_expired(start, now):
-                    key = table_key(brand, platform, window.name, start)
+                    key = self.section.key(brand, platform, window.name, start)
                     add_into(pending.setdefault(key, {}), contribution.deltas)
         for key, deltas in pending.items():
-            stored = self.table.get(key)
+            stored = self.section.get(key)
             if is_replayed(stored, offset):
                 continue
             counters = dict(stored["c"]) if stored else {}
             add_into(counters, deltas)
-            self.table[key] = {"o": offset, "c": counters}
+            self.section[key] = {"o": offset, "c": counters}
 
     def gained(self, now: float) -> dict[tuple[str, str], dict[str, Counters]]:
         """Per (brand, platform): counters gained per window name, and TOTAL."""
         by_window = {w.name: w for w in self.windows}
         parts: dict[tuple[str, str], dict[str, list[Counters]]] = {}
-        for key, value in list(self.table.data.items()):
-            brand, platform, window_name, start = key_parts(key)
+        for _key, (brand, platform, window_name, start), value in self.section.items():
             series = parts.setdefault((brand, platform), {})
             window = by_window.get(window_name)
             if window_name == TOTAL or (window is not None and window.covers(start, now)):
@@ -141,25 +189,26 @@ class WindowBuckets:
             window = by_window.get(window_name)
             return window_name != TOTAL and (window is None or window.is_expired(start, now))
 
-        return expired_entries(self.table, owned, lambda p: self.partition_of(p[0]), is_expired)
+        return expired_entries(self.section, owned, lambda p: self.partition_of(p[0]),
+                               is_expired)
 
 
 class SeenEventIds:
     """Duplicate detection by (brand, event_id), written once per batch.
 
-    A batch's accepted ids are one table value keyed by the batch's
-    (partition, offset). An id first accepted by this very batch is not a
-    duplicate on replay: the offset guards of the other tables decide.
+    A batch's accepted ids are one value keyed by the batch's (partition,
+    offset). An id first accepted by this very batch is not a duplicate on
+    replay: the offset guards of the other sections decide.
     """
 
-    def __init__(self, table: TableT, retention_seconds: float) -> None:
-        self.table = table
+    def __init__(self, section: Section, retention_seconds: float) -> None:
+        self.section = section
         self.retention_seconds = retention_seconds
         self._first_seen: dict[tuple[str, str], str] = {}
 
     def on_changelog_value(self, key: str, value: Mapping[str, Any] | None) -> None:
-        """Keep the index in step with values restored from the changelog."""
-        if value is not None:
+        """Keep the index in step with values restored from the family's changelog."""
+        if value is not None and self.section.owns(key):
             self._index(key, value)
 
     def _index(self, key: str, value: Mapping[str, Any]) -> None:
@@ -170,7 +219,7 @@ class SeenEventIds:
         self, records: Iterable[dict[str, Any]], partition: int, offset: int
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(fresh, duplicates) among a batch's records; remembers the fresh ones."""
-        batch_key = table_key(partition, offset)
+        batch_key = self.section.key(partition, offset)
         fresh: list[dict[str, Any]] = []
         duplicates: list[dict[str, Any]] = []
         in_batch: set[tuple[str, str]] = set()
@@ -182,24 +231,24 @@ class SeenEventIds:
             else:
                 in_batch.add(ident)
                 fresh.append(record)
-        if fresh and batch_key not in self.table.data:
+        if fresh and batch_key not in self.section:
             value = {
                 "o": offset,
                 "t": max(r["ts"] for r in fresh),
                 "w": time.time(),
                 "ids": [list(i) for i in in_batch],
             }
-            self.table[batch_key] = value
+            self.section[batch_key] = value
             self._index(batch_key, value)
         return fresh, duplicates
 
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
         """Batches whose ids are past retention by event time and by arrival time."""
         horizon = now - self.retention_seconds
-        expired = expired_entries(self.table, owned, lambda parts: parts[0],
+        expired = expired_entries(self.section, owned, lambda parts: parts[0],
                                   lambda _parts, value: max(value["t"], value["w"]) < horizon)
         for _partition, key in expired:
-            for brand, event_id in self.table.data[key]["ids"]:
+            for brand, event_id in self.section.get(key)["ids"]:
                 if self._first_seen.get((brand, event_id)) == key:
                     del self._first_seen[(brand, event_id)]
         return expired

@@ -33,7 +33,7 @@ def brand_kpis(pipeline: Pipeline, brand: str) -> list[dict[str, Any]]:
 
 def owner_url(pipeline: Pipeline, brand: str) -> str | None:
     """The URL of the worker actively owning the brand's partition, from the assignor."""
-    table = pipeline.tables[f"{Family.ENGAGEMENT.value}-buckets"]
+    table = pipeline.tables[Family.ENGAGEMENT]
     changelog = table.changelog_topic.get_topic_name()
     partition = pipeline.partition_of(brand)
     for url, topics in pipeline.app.assignor.table_metadata(changelog).items():

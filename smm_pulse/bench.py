@@ -136,7 +136,8 @@ class Worker:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "smm_pulse.cli", "up", "--config", str(config), "--port",
-             str(self.port), "--loglevel", "info"],
+             str(self.port), "--loglevel", "info",
+             "--data-dir", str(workdir / f"data-{self.port}")],
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
             env={**os.environ, "SMM_KAFKA_BOOTSTRAP": bootstrap})
 

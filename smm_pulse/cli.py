@@ -37,6 +37,9 @@ def up(
     bind: Annotated[str, typer.Option(envvar="SMM_PULSE_BIND",
                                       help="Web address; 0.0.0.0 in containers.")] = "127.0.0.1",
     loglevel: Annotated[str, typer.Option(help="crit, error, warn, info or debug.")] = "warn",
+    data_dir: Annotated[Path | None, typer.Option(
+        envvar="SMM_PULSE_DATA_DIR",
+        help="Worker's local files (default: ./<app_id>-data).")] = None,
 ) -> None:
     """Run the service: embedded broker (unless SMM_KAFKA_BOOTSTRAP is set), worker, /metrics."""
     import faust
@@ -51,7 +54,7 @@ def up(
     feeder = DemoFeeder(settings, bootstrap) if demo else None
     typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://{bind}:{port}/metrics", err=True)
     try:
-        pipeline = create_pipeline(settings, bootstrap, port, bind)
+        pipeline = create_pipeline(settings, bootstrap, port, bind, data_dir)
         if feeder:
             feeder.start()
         faust.Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()

@@ -46,8 +46,8 @@ class KpiCollector(Collector):
                                   [labels[name] for name in label_names])
         yield from families.values()
         state = GaugeMetricFamily(STATE_KEYS.name, STATE_KEYS.help, labels=list(STATE_KEYS.labels))
-        for name, table in sorted(self.pipeline.tables.items()):
-            state.add_metric([name], len(table.data))
+        for name, section in sorted(self.pipeline.sections.items()):
+            state.add_metric([name], len(section))
         yield state
         yield self._consumer_lag()
 

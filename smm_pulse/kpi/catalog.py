@@ -157,7 +157,8 @@ LATE_EVENTS = ServiceMetric(
     "smm_late_events", "Accepted events older than the longest window: counted here, not applied",
     ("topic", "type"))
 STATE_KEYS = ServiceMetric(
-    "smm_state_keys", "Keys held in each state table by this worker (active and standby)",
+    "smm_state_keys",
+    "Keys held in each kind of state (family-section) by this worker (active and standby)",
     ("table",), kind="gauge")
 CONSUMER_LAG = ServiceMetric(
     "smm_consumer_lag_messages", "Messages not yet read on the partitions this worker owns "

@@ -66,7 +66,8 @@ class Service:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "smm_pulse.cli", "up", "--config", str(self.config),
-                 "--port", str(self.port), "--loglevel", "info"],
+                 "--port", str(self.port), "--loglevel", "info",
+                 "--data-dir", str(self.log.parent / f"data-{self.port}")],
                 stdout=log, stderr=subprocess.STDOUT, env=self.env,
             )
         deadline = time.monotonic() + SERVICE_START_TIMEOUT

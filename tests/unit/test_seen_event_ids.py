@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.state import SeenEventIds, WindowBuckets, key_parts
+from agents.state import Section, SeenEventIds, WindowBuckets, key_parts
 from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window
 
@@ -15,12 +15,16 @@ class DictTable(dict):
         return self
 
 
+def section(table: DictTable | None = None, name: str = "seen") -> Section:
+    return Section(DictTable() if table is None else table, name)
+
+
 def records(*ids: str, ts: float = 1_000.0) -> list[dict]:
     return [{"brand": "acme", "event_id": i, "ts": ts} for i in ids]
 
 
 def test_ids_seen_in_an_earlier_batch_or_earlier_in_the_batch_are_duplicates():
-    seen = SeenEventIds(DictTable(), retention_seconds=3_600)
+    seen = SeenEventIds(section(), retention_seconds=3_600)
     fresh, dups = seen.split(records("a", "b", "a"), partition=0, offset=1)
     assert [r["event_id"] for r in fresh] == ["a", "b"]
     assert [r["event_id"] for r in dups] == ["a"]
@@ -30,8 +34,9 @@ def test_ids_seen_in_an_earlier_batch_or_earlier_in_the_batch_are_duplicates():
 
 def test_a_replayed_batch_is_not_a_duplicate_of_itself():
     table = DictTable()
-    SeenEventIds(table, retention_seconds=3_600).split(records("a"), partition=0, offset=7)
-    restarted = SeenEventIds(table, retention_seconds=3_600)
+    SeenEventIds(section(table), retention_seconds=3_600).split(records("a"), partition=0,
+                                                                offset=7)
+    restarted = SeenEventIds(section(table), retention_seconds=3_600)
     for key, value in table.items():  # what changelog recovery replays
         restarted.on_changelog_value(key, value)
     fresh, _ = restarted.split(records("a"), partition=0, offset=7)
@@ -41,19 +46,20 @@ def test_a_replayed_batch_is_not_a_duplicate_of_itself():
 
 
 def test_ids_are_forgotten_after_retention_only_in_owned_partitions():
-    seen = SeenEventIds(DictTable(), retention_seconds=100)
+    seen = SeenEventIds(section(), retention_seconds=100)
     seen.split(records("a", ts=0), partition=0, offset=1)
     seen.split(records("b", ts=0), partition=1, offset=1)
-    for table_value in seen.table.values():
+    for table_value in seen.section.table.values():
         table_value["w"] = 0  # arrived long ago
     expired = seen.expire(now=1_000, owned={0})
-    assert [(p, key_parts(k)) for p, k in expired] == [(0, [0, 1])]
+    assert [(p, key_parts(k)) for p, k in expired] == [(0, ["seen", 0, 1])]
     fresh, _ = seen.split(records("a", ts=1_000), partition=0, offset=9)
     assert fresh  # forgotten, so accepted again
 
 
 def test_a_replayed_batch_does_not_add_its_counters_twice():
-    buckets = WindowBuckets(DictTable(), [Window.parse("5m")], partition_of=lambda _b: 0)
+    buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")],
+                            partition_of=lambda _b: 0)
     for offset in (3, 3, 2):  # a replay of 3, and an older batch arriving after it
         buckets.apply(offset, "acme", "vk", [Contribution(1_000, {"likes": 2})], now=1_010)
     views = buckets.views(now=1_010)
