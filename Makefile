@@ -1,4 +1,5 @@
 # Quick start: `make demo` runs the service with a demo feed; `make test` runs every test.
+# `make docs` regenerates what is generated and committed: metrics docs, rules, dashboards.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -44,6 +45,7 @@ integration: $(INSTALLED)
 docs: $(INSTALLED)
 	$(BIN)/python -m smm_pulse.kpi.docs > docs/metrics.md
 	$(BIN)/smm-pulse rules --config deploy/smm.yaml > deploy/rules.yml
+	$(BIN)/smm-pulse dashboards --config deploy/smm.yaml --out dashboards/json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

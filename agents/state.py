@@ -153,31 +153,30 @@ class WindowBuckets:
             add_into(counters, deltas)
             self.section[key] = {"o": offset, "c": counters}
 
-    def gained(self, now: float) -> dict[tuple[str, str], dict[str, Counters]]:
-        """Per (brand, platform): counters gained per window name, and TOTAL."""
+    def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
+        """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
+
+        The TOTAL view also carries the start of the newest bucket with events
+        (data freshness). Pairs in ``also`` are included even with no counters
+        (known from other state).
+        """
         by_window = {w.name: w for w in self.windows}
         parts: dict[tuple[str, str], dict[str, list[Counters]]] = {}
+        newest: dict[tuple[str, str], float] = {}
         for _key, (brand, platform, window_name, start), value in self.section.items():
             series = parts.setdefault((brand, platform), {})
             window = by_window.get(window_name)
             if window_name == TOTAL or (window is not None and window.covers(start, now)):
                 series.setdefault(window_name, []).append(value["c"])
+                if window_name != TOTAL:
+                    newest[brand, platform] = max(start, newest.get((brand, platform), start))
         return {
-            pair: {name: sum_counters(series.get(name, ())) for name in (*by_window, TOTAL)}
-            for pair, series in parts.items()
-        }
-
-    def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
-        """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
-
-        Pairs in ``also`` are included even with no counters (known from other state).
-        """
-        gained = self.gained(now)
-        return {
-            pair: {TOTAL: View(series.get(TOTAL, {}), None, 0)}
-            | {w.name: View(series.get(w.name, {}), None, w.seconds) for w in self.windows}
-            for pair in {*gained, *also}
-            for series in [gained.get(pair, {})]
+            pair: {TOTAL: View(sum_counters(series.get(TOTAL, ())), None, 0,
+                               newest_event=newest.get(pair))}
+            | {w.name: View(sum_counters(series.get(w.name, ())), None, w.seconds)
+               for w in self.windows}
+            for pair in {*parts, *also}
+            for series in [parts.get(pair, {})]
         }
 
     def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:

@@ -9,21 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
+from dashboards.boards import UIDS
+from dashboards.promql import JOB, promql_string
 from smm_pulse.config import Brand, Config, MinTarget, duration_seconds
 
-JOB = "smm-pulse"
-LAG_ALERT_MESSAGES = 10_000  # the Prometheus job that scrapes the workers
-DASHBOARD_URL = "http://localhost:3000/d/smm-pulse-brand/smm-pulse-brand?var-brand="
+LAG_ALERT_MESSAGES = 10_000
+# The brand dashboard (dashboards/boards.py) on the compose stack's Grafana.
+DASHBOARD_URL = f"http://localhost:3000/d/{UIDS['brand']}?var-brand="
 
 Rule = dict[str, Any]
-
-
-def promql_string(text: str) -> str:
-    """A PromQL string literal (Go escaping) for any brand name."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def recording_rules(config: Config) -> list[Rule]:
@@ -60,7 +58,7 @@ def _alert(name: str, brand: str, expr: str, duration: str, summary: str, descri
         "annotations": {
             "summary": summary,
             "description": description,
-            "dashboard": DASHBOARD_URL + brand,
+            "dashboard": DASHBOARD_URL + quote(brand),
         },
     }
 

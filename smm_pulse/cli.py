@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -65,6 +66,18 @@ def up(
             broker.stop()
 
 
+@app.command("demo-feed")
+def demo_feed(config: ConfigOption = None) -> None:
+    """Feed realistic synthetic events until stopped (what `up --demo` adds, without a worker)."""
+    from smm_pulse.demo.feeder import DemoFeeder, default_config_path
+
+    settings = _load(config or Path(default_config_path()))
+    bootstrap = os.environ.get(BOOTSTRAP_ENV, "127.0.0.1:9092")
+    typer.echo(f"SMM Pulse demo feed: broker {bootstrap}", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        DemoFeeder(settings, bootstrap).run()
+
+
 @app.command()
 def feed(
     file: Annotated[str, typer.Argument(help="JSON Lines file, or - for stdin.")],
@@ -93,6 +106,47 @@ def rules(config: ConfigOption = None) -> None:
     from dashboards.rules import render
 
     typer.echo(render(_load(config)), nl=False)
+
+
+dashboards_app = typer.Typer(help="Grafana dashboards generated from the KPI catalog.")
+app.add_typer(dashboards_app, name="dashboards")
+
+
+@dashboards_app.callback(invoke_without_command=True)
+def dashboards(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    out: Annotated[Path | None, typer.Option(help="Directory to write the JSON files to.")] = None,
+) -> None:
+    """Write the Grafana dashboards (JSON) for a configuration: --config F --out DIR."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        typer.echo("give --out DIR (or use: smm-pulse dashboards push)", err=True)
+        raise typer.Exit(2)
+    from dashboards.boards import render_all
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render_all(_load(config)).items():
+        (out / name).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out / name}")
+
+
+@dashboards_app.command()
+def push(
+    url: Annotated[str, typer.Option(envvar="GRAFANA_URL", help="Grafana base URL.")],
+    config: ConfigOption = None,
+    token: Annotated[str | None, typer.Option(
+        envvar="GRAFANA_TOKEN", help="Service account token (or user:password in the URL).")
+    ] = None,
+    folder: Annotated[str, typer.Option(help="Folder title.")] = "SMM Pulse",
+) -> None:
+    """Create or update the dashboards in a running Grafana."""
+    from dashboards.push import push as push_dashboards
+
+    pushed = push_dashboards(_load(config), url, token, folder)
+    for link in pushed.dashboards:
+        typer.echo(f"pushed {link}")
 
 
 @app.command()

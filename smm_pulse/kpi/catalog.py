@@ -39,6 +39,7 @@ class View:
     followers_start: float | None = None  # at the window's start (audience growth)
     response_times: tuple[float, ...] = ()  # seconds to first reply of answered `in` messages
     unanswered: int = 0  # `in` messages in the window with no reply yet
+    newest_event: float | None = None  # TOTAL view: start of the newest bucket with events
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +49,28 @@ class Kpi:
     family: Family
     scope: Scope
     value: Callable[[View], float | None]
-    unit: str  # for dashboards and docs: ratio, count, followers, per_second, seconds
+    unit: str  # for dashboards and docs: ratio, count, followers, per_second, seconds, ...
     const_labels: tuple[tuple[str, str], ...] = ()  # e.g. (("stat", "p90"),)
 
     @property
     def labels(self) -> tuple[str, ...]:
         return LABELS[self.scope] + tuple(name for name, _ in self.const_labels)
+
+    @property
+    def title(self) -> str:
+        """A short human name (dashboards): the metric name without prefix and unit."""
+        name = self.metric.removeprefix("smm_").removeprefix("window_")
+        for suffix in ("_ratio", "_seconds", "_per_second"):
+            name = name.removesuffix(suffix)
+        return TITLES.get(self.metric, name.replace("_", " ").capitalize())
+
+
+TITLES = {  # where the derived title would not say it
+    "smm_engagement_rate_ratio": "ER by followers",
+    "smm_engagement_rate_reach_ratio": "ERR (by reach)",
+    "smm_engagement_rate_views_ratio": "ER by views",
+    "smm_click_through_rate_ratio": "CTR",
+}
 
 
 LABELS: dict[Scope, tuple[str, ...]] = {
@@ -133,6 +150,10 @@ CATALOG: tuple[Kpi, ...] = (
         lambda v: v.unanswered, "count"),
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
+    *(Kpi("smm_newest_event_timestamp_seconds", "Event time of the newest event in the "
+          "windows (to the shortest window's bucket, W/60): data freshness", family, C,
+          lambda v: v.newest_event, "timestamp", (("family", family.value),))
+      for family in (E, M)),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,9 +12,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from smm_pulse.broker import EmbeddedBroker
@@ -115,6 +118,13 @@ class Service:
                 return samples
             time.sleep(0.3)
 
+    def rules(self, path: Path) -> Path:
+        """``smm-pulse rules`` for this service's configuration, written to ``path``."""
+        path.write_bytes(subprocess.run(
+            [sys.executable, "-m", "smm_pulse.cli", "rules", "--config", str(self.config)],
+            capture_output=True, check=True, env=self.env).stdout)
+        return path
+
     def stop(self, sig: int = signal.SIGINT) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(sig)
@@ -123,6 +133,51 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class Prometheus:
+    """A real Prometheus server scraping the service every second, with our rule file."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.binary = shutil.which("prometheus")
+        assert self.binary, "prometheus is missing: apt-get install prometheus"
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, target_port: int, rules: Path) -> Prometheus:
+        config = self.workdir / "prometheus.yml"
+        config.write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(rules)],
+            "scrape_configs": [{"job_name": "smm-pulse", "static_configs": [
+                {"targets": [f"127.0.0.1:{target_port}"]}]}],
+        }))
+        with open(self.workdir / "prometheus.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.binary), f"--config.file={config}",
+                 f"--storage.tsdb.path={self.workdir / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}"], stdout=log, stderr=log)
+        return self
+
+    def api(self, path: str, **params: str) -> Any:
+        """The ``data`` of a successful HTTP API answer."""
+        answer = requests.get(f"http://127.0.0.1:{self.port}/api/v1/{path}", params=params,
+                              timeout=10).json()
+        assert answer["status"] == "success", answer
+        return answer["data"]
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[Prometheus]:
+    server = Prometheus(tmp_path)
+    yield server
+    server.stop()
 
 
 def wait_until(check: Callable[[], None], timeout: float = 120.0) -> None:

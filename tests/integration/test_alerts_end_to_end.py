@@ -7,19 +7,12 @@ the same burst is no spike for it), must stay quiet.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
 import pytest
-import requests
-import yaml
 
-from tests.integration.conftest import Service, free_port, wait_until, write_config
+from tests.integration.conftest import Prometheus, Service, wait_until, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -60,50 +53,16 @@ def events(now: float) -> list[bytes]:
     return lines
 
 
-@pytest.fixture
-def prometheus(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int, Path]]:
-    binary = shutil.which("prometheus")
-    assert binary, "prometheus is missing: apt-get install prometheus"
-    port = free_port()
-    process: subprocess.Popen | None = None
-
-    def start(target_port: int, rules: Path) -> subprocess.Popen:
-        nonlocal process
-        config = tmp_path / "prometheus.yml"
-        config.write_text(yaml.safe_dump({
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(rules)],
-            "scrape_configs": [{"job_name": "smm-pulse", "static_configs": [
-                {"targets": [f"127.0.0.1:{target_port}"]}]}],
-        }))
-        with open(tmp_path / "prometheus.log", "ab") as log:
-            process = subprocess.Popen(
-                [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                 f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log)
-        return process
-
-    yield start, port, tmp_path
-    if process:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def firing_alerts(port: int) -> list[dict]:
-    response = requests.get(f"http://127.0.0.1:{port}/api/v1/alerts", timeout=5)
-    return [a for a in response.json()["data"]["alerts"] if a["state"] == "firing"]
+def firing_alerts(prometheus: Prometheus) -> list[dict]:
+    alerts = prometheus.api("alerts")["alerts"]
+    return [a for a in alerts if a["state"] == "firing"]
 
 
 def test_missed_goals_fire_for_their_brand_only(broker, tmp_path, prometheus):
-    start_prometheus, prometheus_port, _ = prometheus
     config = write_config(tmp_path / "smm.yaml", CONFIG)
     service = Service(config, broker.bootstrap, tmp_path / "service.log").start()
     try:
-        rules = tmp_path / "rules.yml"
-        rules.write_bytes(subprocess.run(
-            [sys.executable, "-m", "smm_pulse.cli", "rules", "--config", str(config)],
-            capture_output=True, check=True,
-            env=service.env).stdout)
-        start_prometheus(service.port, rules)
+        prometheus.start(service.port, service.rules(tmp_path / "rules.yml"))
         lines = events(time.time())
         service.feed(lines, tmp_path)
         service.wait_for_events(sum(len(orjson.loads(line)) for line in lines))
@@ -111,12 +70,12 @@ def test_missed_goals_fire_for_their_brand_only(broker, tmp_path, prometheus):
         expected = {"SmmEngagementRateBelowGoal", "SmmSentimentBelowGoal", "SmmMentionSpike"}
 
         def low_brand_alerts_fire() -> None:
-            fired = {a["labels"]["alertname"] for a in firing_alerts(prometheus_port)
+            fired = {a["labels"]["alertname"] for a in firing_alerts(prometheus)
                      if a["labels"].get("brand") == "lowbrand"}
             assert fired >= expected, fired
 
         wait_until(low_brand_alerts_fire, timeout=90)
-        alerts = firing_alerts(prometheus_port)
+        alerts = firing_alerts(prometheus)
         assert not [a for a in alerts if a["labels"].get("brand") == "goodbrand"]
         engagement = next(a for a in alerts
                           if a["labels"]["alertname"] == "SmmEngagementRateBelowGoal")

@@ -64,3 +64,12 @@ def test_a_replayed_batch_does_not_add_its_counters_twice():
         buckets.apply(offset, "acme", "vk", [Contribution(1_000, {"likes": 2})], now=1_010)
     views = buckets.views(now=1_010)
     assert views["acme", "vk"]["5m"].gained == {"likes": 2}
+
+
+def test_the_total_view_carries_the_newest_bucket_with_events_as_freshness():
+    buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")],
+                            partition_of=lambda _b: 0)
+    buckets.apply(1, "acme", "vk", [Contribution(1_003, {"likes": 1}),
+                                    Contribution(1_017, {"likes": 1})], now=1_020)
+    assert buckets.views(now=1_020)["acme", "vk"]["total"].newest_event == 1_015
+    assert buckets.views(now=2_000)["acme", "vk"]["total"].newest_event is None  # window passed
