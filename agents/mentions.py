@@ -1,4 +1,8 @@
-"""Mentions agent: mention volume and sentiment per brand and platform."""
+"""Mentions agent: mention volume and sentiment per brand and platform.
+
+A mention without the collector's ``sentiment`` is scored by the service's
+scorer (``smm_pulse.sentiment``); the collector's score always wins.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from agents.family import Batch, register_family_agent
 from agents.share_of_voice import voice_records
 from smm_pulse.contributions import Contribution, mention_contribution
 from smm_pulse.kpi.catalog import Family
+from smm_pulse.sentiment import scorer
 
 
 def register(pipeline: Pipeline) -> None:
@@ -24,10 +29,15 @@ def register(pipeline: Pipeline) -> None:
         for brand in pipeline.config.brands
     }
 
+    rules = scorer()
+
+    def score_text(text: str, lang: str | None) -> float:
+        return rules.score(text, lang).score
+
     def handle(batch: Batch) -> None:
         by_platform: dict[str, list[Contribution]] = defaultdict(list)
         for event in batch.events:
-            by_platform[event["platform"]].append(mention_contribution(event))
+            by_platform[event["platform"]].append(mention_contribution(event, score_text))
         for platform, contributions in by_platform.items():
             buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
         for target in audiences[batch.brand]:

@@ -57,7 +57,9 @@ def _base(key: str, title: str, description: str) -> dashboard.Dashboard:
 
 
 def _custom(name: str, label: str, values: list[str], default: str) -> dashboard.CustomVariable:
-    return (dashboard.CustomVariable(name).label(label).values(",".join(values))
+    # Grafana splits a custom variable's values at commas not escaped with a backslash.
+    options = ",".join(value.replace(",", "\\,") for value in values)
+    return (dashboard.CustomVariable(name).label(label).values(options)
             .current(VariableOption(selected=True, text=default, value=default)))
 
 

@@ -150,6 +150,52 @@ def push(
 
 
 @app.command()
+def sentiment() -> None:
+    """Score JSON Lines {"text", "lang"?} from stdin: one {"score", "label", "lang"} per line."""
+    import orjson
+
+    from smm_pulse.sentiment import scorer
+
+    rules = scorer()
+    for number, line in enumerate(sys.stdin.buffer, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+            text, lang = item["text"], item.get("lang")
+            if not isinstance(text, str) or not (lang is None or isinstance(lang, str)):
+                raise TypeError("text must be a string, lang a string")
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            typer.echo(f"line {number}: expected {{\"text\": ..., \"lang\": optional}}: {exc}",
+                       err=True)
+            raise typer.Exit(2) from None
+        result = rules.score(text, lang)
+        sys.stdout.buffer.write(orjson.dumps(
+            {"score": result.score, "label": result.label, "lang": result.lang}) + b"\n")
+        sys.stdout.buffer.flush()
+
+
+@app.command("sentiment-bench")
+def sentiment_bench(
+    data: Annotated[Path, typer.Option(help="Folder with rusentiment_test.jsonl and "
+                                            "tweeteval_test.jsonl.")] = Path(
+        "../shared/data/sentiment"),
+    runs: Annotated[int, typer.Option(help="Timed passes; speed is their median.")] = 3,
+) -> None:
+    """Macro-F1 and mentions/s of the sentiment scorer on labelled data (docs/benchmarks.md)."""
+    from smm_pulse.sentiment import scorer
+    from smm_pulse.sentiment.evaluate import evaluate_all
+
+    results = evaluate_all(scorer(), data, runs)
+    if not results:
+        typer.echo(f"no labelled data in {data}", err=True)
+        raise typer.Exit(2)
+    for r in results:
+        typer.echo(f"{r.lang}: {r.texts} texts, macro-F1 {r.macro_f1:.3f}, "
+                   f"{r.per_second:,.0f} mentions/s (one core)")
+
+
+@app.command()
 def bench(
     runs: Annotated[int, typer.Option(help="Runs; figures are medians.")] = 3,
     batched: Annotated[int, typer.Option(help="Events sent 100 to a message.")] = 100_000,

@@ -7,7 +7,7 @@ snapshot or an interaction contributes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,17 +97,19 @@ def record_followers(
     return before[-1:] + [p for p in merged if p[0] > horizon]
 
 
-def mention_contribution(event: Mapping[str, Any]) -> Contribution:
-    """A mention counts toward volume; toward sentiment only when it has a score.
+def mention_contribution(
+    event: Mapping[str, Any], score_text: Callable[[str, str | None], float]
+) -> Contribution:
+    """A mention counts toward volume and sentiment.
 
-    The collector's ``sentiment`` is the score; mentions without one are not
-    scored until the service has its own scorer.
+    The collector's ``sentiment`` wins; otherwise ``score_text(text, lang)``
+    (the service's scorer) gives the score.
     """
-    deltas: dict[str, float] = {"mentions": 1}
     score = event.get("sentiment")
-    if score is not None:
-        deltas.update({"scored": 1, "sentiment_sum": score, sentiment_label(score): 1})
-    return Contribution(event["ts"], deltas)
+    if score is None:
+        score = score_text(event["text"], event.get("lang"))
+    return Contribution(event["ts"], {"mentions": 1, "scored": 1, "sentiment_sum": score,
+                                      sentiment_label(score): 1})
 
 
 def followers_at(history: list[list[float]], start: float, now: float) -> tuple[int, int] | None:

@@ -13,6 +13,7 @@ from collections import Counter
 import orjson
 import pytest
 
+from smm_pulse.sentiment import scorer
 from tests.integration.conftest import Samples, value
 
 CONFIG = """
@@ -24,6 +25,7 @@ windows: [5m, 1h, 24h]
 partitions: 4
 """
 WINDOWS = ("5m", "1h", "24h")
+GREAT = scorer().score("acme is great").score  # the one mention the service scores itself
 TRUNCATED = b'{"type": "interaction", "event_id": '  # a collector cut off mid-message
 
 
@@ -167,8 +169,11 @@ EXPECTED_WINDOW = {
         # the first snapshot of each account inside the window is its start: 500 + 3000
         "smm_audience_growth_ratio": (4000 - 3500) / 3500,
         "smm_window_mentions": 1,
-        "smm_window_scored_mentions": 0,
-        "smm_sentiment_score": None,  # no scorer yet: unscored mentions have no sentiment
+        # "acme" carries no sentiment: the service's scorer says neutral
+        "smm_window_scored_mentions": 1,
+        "smm_sentiment_score": 0,
+        "smm_sentiment_neutral_ratio": 1,
+        "smm_net_sentiment_ratio": None,  # no positive and no negative mention
         "smm_window_answered_messages": 2,  # t1: 50 -> 30 s ago, 45 -> 30 s ago
         "smm_window_unanswered_messages": 1,  # t2
     },
@@ -179,13 +184,14 @@ EXPECTED_WINDOW = {
         "smm_window_unanswered_messages": 0,
     },
     ("acme", "x"): {
+        # the collector's 0.1 and -0.6, and the scorer's for "acme is great"
         "smm_window_mentions": 3,
-        "smm_window_scored_mentions": 2,
-        "smm_sentiment_score": (0.1 - 0.6) / 2,
-        "smm_sentiment_positive_ratio": 0.5,
-        "smm_sentiment_negative_ratio": 0.5,
+        "smm_window_scored_mentions": 3,
+        "smm_sentiment_score": (0.1 - 0.6 + GREAT) / 3,
+        "smm_sentiment_positive_ratio": 2 / 3,
+        "smm_sentiment_negative_ratio": 1 / 3,
         "smm_sentiment_neutral_ratio": 0,
-        "smm_net_sentiment_ratio": 0,
+        "smm_net_sentiment_ratio": 1 / 3,
     },
     ("globex", "x"): {"smm_window_mentions": 2},
     ("Café", "instagram"): {

@@ -16,8 +16,11 @@ from typing import Any
 
 import orjson
 
+from smm_pulse.sentiment import scorer
+
 BRANDS = {"acme": ["globex", "initech"], "globex": ["acme"], "initech": []}
 PLATFORMS = ["vk", "telegram", "x"]
+MENTION_TEXTS = ["…", "love this bank!", "ужасная поддержка 😡", "acme", "не советую", "спасибо)"]
 COUNTERS = ["likes", "comments", "shares", "saves", "views", "reach", "impressions", "clicks"]
 ACTIONS = {"like": ("likes", 1), "unlike": ("likes", -1), "comment": ("comments", 1),
            "share": ("shares", 1), "save": ("saves", 1), "view": ("views", 1),
@@ -85,7 +88,8 @@ def generate(now: float, seed: int) -> Generated:
                                           thread_id=f"t{t}", direction=rng.choice(["in", "out"])))
             for _ in range(rng.randint(0, 6)):
                 extra = {"sentiment": round(rng.uniform(-1, 1), 3)} if rng.random() < 0.7 else {}
-                events.append(new("mention", brand, platform, recent(), text="…", **extra))
+                events.append(new("mention", brand, platform, recent(),
+                                  text=rng.choice(MENTION_TEXTS), **extra))
     rng.shuffle(events)  # arrival order differs from event time: out-of-order snapshots
     events += [dict(e) for e in rng.sample(events, k=len(events) // 10)]  # duplicates
     i = 0
@@ -116,7 +120,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
     gained: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     posts: dict[tuple, tuple[float, dict[str, int]]] = {}
     snapshots: dict[tuple, list[tuple[float, int]]] = defaultdict(list)
-    mentions: dict[tuple[str, str], list[float | None]] = defaultdict(list)
+    mentions: dict[tuple[str, str], list[float]] = defaultdict(list)
     threads: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: {"in": [], "out": []})
     for e in accepted:
         pair, ts = (e["brand"], e["platform"]), unix(e["ts"])
@@ -141,7 +145,10 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
         elif e["type"] == "account_metrics":
             snapshots[(*pair, e["account"])].append((ts, e["followers"]))
         elif e["type"] == "mention":
-            mentions[pair].append(e.get("sentiment"))
+            # the collector's score wins; else the service's scorer (not a KPI formula)
+            score = e.get("sentiment")
+            mentions[pair].append(score if score is not None else
+                                  scorer().score(e["text"], e.get("lang")).score)
         else:
             threads[(*pair, e["account"], e["thread_id"])][e["direction"]].append(ts)
 
@@ -189,7 +196,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
         for w, seconds in (("5m", 300), ("1h", 3600), ("24h", 86400)):
             result["smm_mention_rate_per_second", *pair, w, None] = len(scores) / seconds
         put("smm_mentions_total", pair, len(scores), windowed=False)
-        scored = [s for s in scores if s is not None]
+        scored = scores
         put("smm_window_scored_mentions", pair, len(scored))
         pos = sum(1 for s in scored if s > 0.05)
         neg = sum(1 for s in scored if s < -0.05)
@@ -211,7 +218,8 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
                 responses[brand, platform].append(min(later) - t_in)
             else:
                 unanswered[brand, platform] += 1
-    for pair in set(responses) | set(unanswered):
+    # Every pair with a message has counts, even with only the brand's replies (0 and 0).
+    for pair in {(brand, platform) for brand, platform, _a, _t in threads}:
         times = sorted(responses[pair])
         put("smm_window_answered_messages", pair, len(times))
         put("smm_window_unanswered_messages", pair, unanswered[pair])

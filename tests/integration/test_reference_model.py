@@ -22,6 +22,9 @@ SEEDS = (1, 2)
 FIVE_MINUTE_WINDOW_SAFE_SECONDS = 100  # generated events are up to 150 s old
 
 
+FRESHNESS = "smm_newest_event_timestamp_seconds"
+
+
 def kpi_samples(samples: Samples) -> dict[tuple, float]:
     found = {}
     for (name, labels), v in samples.items():
@@ -38,7 +41,11 @@ def assert_matches(service: Service, expected: dict[tuple, float], since: float)
     for key, value in expected.items():
         if covered or key[3] != "5m":
             assert got.get(key) == pytest.approx(value, rel=1e-9, abs=1e-9), (key, got.get(key))
-    extra = {k for k in got if k not in expected and k[0] != "smm_state_keys"}
+    # Freshness is about the pipeline, not a KPI of the contract: checked for sanity only
+    # (exactly in tests/unit/test_seen_event_ids.py).
+    newest = [v for k, v in got.items() if k[0] == FRESHNESS]
+    assert newest and all(time.time() - 86_400 - 1_440 <= v <= time.time() for v in newest)
+    extra = {k for k in got if k not in expected and k[0] not in ("smm_state_keys", FRESHNESS)}
     assert not extra, f"series the reference does not expect: {sorted(extra)[:5]}"
 
 

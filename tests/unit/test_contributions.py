@@ -103,11 +103,16 @@ def test_follower_totals_sum_accounts_and_leave_out_accounts_without_snapshots()
     assert follower_totals([future], now=1_500, windows=[five_min]) is None
 
 
-def test_mention_sentiment_counts_only_when_scored():
-    assert mention_contribution({"ts": 1, "sentiment": 0.5}).deltas == {
+def test_the_collectors_sentiment_wins_over_the_scorer():
+    def scorer(text: str, lang: str | None) -> float:
+        return -0.9 if (text, lang) == ("meh", "en") else 0.0
+
+    assert mention_contribution({"ts": 1, "text": "meh", "sentiment": 0.5}, scorer).deltas == {
         "mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1}
-    assert mention_contribution({"ts": 1, "sentiment": -0.05}).deltas["neutral"] == 1
-    assert mention_contribution({"ts": 1}).deltas == {"mentions": 1}
+    assert mention_contribution({"ts": 1, "text": "meh", "sentiment": -0.05},
+                                scorer).deltas["neutral"] == 1
+    assert mention_contribution({"ts": 1, "text": "meh", "lang": "en"}, scorer).deltas == {
+        "mentions": 1, "scored": 1, "sentiment_sum": -0.9, "negative": 1}
 
 
 def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():
