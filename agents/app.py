@@ -15,6 +15,7 @@ from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
 from agents.state import Expiring, Section, Views, WindowBuckets
+from agents.transport import Transport
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
@@ -114,6 +115,13 @@ def single_record_batches(bootstrap: str) -> bool:
     return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap))
 
 
+class App(faust.App):
+    """Faust's app with our consumer fix (agents/transport.py)."""
+
+    def _new_transport(self) -> Transport:
+        return Transport(self.conf.broker_consumer, self)
+
+
 def reachable_host(web_bind: str) -> str:
     """The host other workers can reach us at: our name when bound to every interface."""
     return socket.getfqdn() if web_bind in ("0.0.0.0", "::") else web_bind
@@ -126,7 +134,7 @@ def create_pipeline(
     web_bind: str = "127.0.0.1",
     data_dir: Path | None = None,
 ) -> Pipeline:
-    app = faust.App(
+    app = App(
         config.app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="memory://",

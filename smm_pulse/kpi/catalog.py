@@ -151,7 +151,7 @@ CATALOG: tuple[Kpi, ...] = (
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
     *(Kpi("smm_newest_event_timestamp_seconds", "Event time of the newest event in the "
-          "windows (to the shortest window's bucket, W/60): data freshness", family, C,
+          "windows, to W/60 of the shortest window holding it: data freshness", family, C,
           lambda v: v.newest_event, "timestamp", (("family", family.value),))
       for family in (E, M)),
 )

@@ -8,20 +8,21 @@ Russian scorer, other Latin ones by the English scorer.
 
 from __future__ import annotations
 
+import re
+
 SUPPORTED = ("ru", "en")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
-def is_cyrillic(char: str) -> bool:
-    return "\u0400" <= char <= "\u04ff"
+def script_counts(text: str) -> tuple[int, int]:
+    """(Cyrillic letters, Latin letters) in ``text``."""
+    return len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
 
 
-def detect(text: str, hint: str | None = None) -> str:
+def detect(text: str, hint: str | None = None, counts: tuple[int, int] | None = None) -> str:
+    """``counts``: the text's ``script_counts`` when the caller has them already."""
     if hint in SUPPORTED:
         return hint  # type: ignore[return-value]
-    cyrillic = latin = 0
-    for char in text:
-        if is_cyrillic(char):
-            cyrillic += 1
-        elif char.isascii() and char.isalpha():
-            latin += 1
+    cyrillic, latin = counts or script_counts(text)
     return "ru" if cyrillic > latin else "en"

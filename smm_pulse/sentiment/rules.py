@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smm_pulse.sentiment import Sentiment, signals
 from smm_pulse.sentiment.english import EnglishScorer
-from smm_pulse.sentiment.language import detect, is_cyrillic
+from smm_pulse.sentiment.language import detect, script_counts
 from smm_pulse.sentiment.russian import RussianScorer
 
 MIXED_SHARE = 0.2  # below this share of letters, the other language is a loan word or a name
@@ -24,11 +24,11 @@ class RuleScorer:
         self.russian = RussianScorer(foreign=self.english.lexicon)
 
     def score(self, text: str, lang: str | None = None) -> Sentiment:
-        lang = detect(text, lang)
+        counts = script_counts(text)
+        lang = detect(text, lang, counts)
         if not text.strip():
             return Sentiment(0.0, lang)
-        cyrillic = sum(1 for char in text if is_cyrillic(char))
-        latin = sum(1 for char in text if char.isascii() and char.isalpha())
+        cyrillic, latin = counts
         letters = cyrillic + latin
         russian_share = cyrillic / letters if letters else (1.0 if lang == "ru" else 0.0)
         if MIXED_SHARE <= russian_share <= 1 - MIXED_SHARE:

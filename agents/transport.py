@@ -1,0 +1,41 @@
+"""Faust's Kafka transport with one fix: never-committed partitions seek to the beginning.
+
+After a rebalance Faust drops the records it fetched for partitions that were
+still paused for recovery, and relies on "seek stream partitions to committed
+offsets" to read them again. aiokafka's ``seek_to_committed`` does not move a
+partition that has no committed offset (or offset 0), so those records were
+skipped for good: a worker that took over partitions its predecessor never
+committed (a kill -9 soon after start, or a new group reading a backlog) lost
+events (found by tests/integration/test_restart.py; details in docs/design.md).
+Here such partitions go back to their beginning, which is what
+``auto_offset_reset="earliest"`` promises; replays are exact (offset guards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiokafka import TopicPartition
+from faust.transport.drivers import aiokafka as driver
+
+
+class ConsumerThread(driver.AIOKafkaConsumerThread):
+    async def seek_to_committed(self) -> Mapping[TopicPartition, int]:
+        return await self.call_thread(self._seek_to_committed_or_beginning)
+
+    async def _seek_to_committed_or_beginning(self) -> Mapping[TopicPartition, int]:
+        consumer = self._ensure_consumer()
+        committed = await consumer.seek_to_committed()
+        never = [tp for tp, offset in committed.items() if not offset]
+        if never:
+            await consumer.seek_to_beginning(*never)
+        return committed
+
+
+class Consumer(driver.Consumer):
+    def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class Transport(driver.Transport):
+    Consumer = Consumer

@@ -1,0 +1,33 @@
+"""The consumer fix: partitions without a committed offset seek back to their beginning."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import TopicPartition
+
+from agents.transport import ConsumerThread
+
+NEVER, AT_ZERO, COMMITTED = (TopicPartition("t", p) for p in range(3))
+
+
+class RecordingConsumer:
+    """The two aiokafka consumer calls the fix makes, recorded."""
+
+    def __init__(self) -> None:
+        self.to_beginning: list[TopicPartition] = []
+
+    async def seek_to_committed(self) -> dict[TopicPartition, int | None]:
+        return {NEVER: None, AT_ZERO: 0, COMMITTED: 5}
+
+    async def seek_to_beginning(self, *partitions: TopicPartition) -> None:
+        self.to_beginning += partitions
+
+
+def test_never_committed_partitions_are_read_again_from_their_beginning():
+    thread = ConsumerThread.__new__(ConsumerThread)  # no Faust app needed for this method
+    consumer = RecordingConsumer()
+    thread._ensure_consumer = lambda: consumer  # type: ignore[method-assign]
+    committed = asyncio.run(thread._seek_to_committed_or_beginning())
+    assert committed == {NEVER: None, AT_ZERO: 0, COMMITTED: 5}
+    assert consumer.to_beginning == [NEVER, AT_ZERO]
