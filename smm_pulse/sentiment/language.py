@@ -15,14 +15,16 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
-def script_counts(text: str) -> tuple[int, int]:
-    """(Cyrillic letters, Latin letters) in ``text``."""
-    return len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
+def cyrillic_share(text: str) -> float:
+    """Cyrillic letters / all Cyrillic and Latin letters (0 without Cyrillic)."""
+    if text.isascii():  # most English mentions: no counting at all
+        return 0.0
+    cyrillic = len(_CYRILLIC.findall(text))
+    return cyrillic / (cyrillic + len(_LATIN.findall(text))) if cyrillic else 0.0
 
 
-def detect(text: str, hint: str | None = None, counts: tuple[int, int] | None = None) -> str:
-    """``counts``: the text's ``script_counts`` when the caller has them already."""
+def detect(text: str, hint: str | None = None, share: float | None = None) -> str:
+    """``share``: the text's ``cyrillic_share`` when the caller has it already."""
     if hint in SUPPORTED:
         return hint  # type: ignore[return-value]
-    cyrillic, latin = counts or script_counts(text)
-    return "ru" if cyrillic > latin else "en"
+    return "ru" if (cyrillic_share(text) if share is None else share) > 0.5 else "en"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smm_pulse.sentiment import Sentiment, signals
 from smm_pulse.sentiment.english import EnglishScorer
-from smm_pulse.sentiment.language import detect, script_counts
+from smm_pulse.sentiment.language import cyrillic_share, detect
 from smm_pulse.sentiment.russian import RussianScorer
 
 MIXED_SHARE = 0.2  # below this share of letters, the other language is a loan word or a name
@@ -24,13 +24,10 @@ class RuleScorer:
         self.russian = RussianScorer(foreign=self.english.lexicon)
 
     def score(self, text: str, lang: str | None = None) -> Sentiment:
-        counts = script_counts(text)
-        lang = detect(text, lang, counts)
+        russian_share = cyrillic_share(text)
+        lang = detect(text, lang, russian_share)
         if not text.strip():
             return Sentiment(0.0, lang)
-        cyrillic, latin = counts
-        letters = cyrillic + latin
-        russian_share = cyrillic / letters if letters else (1.0 if lang == "ru" else 0.0)
         if MIXED_SHARE <= russian_share <= 1 - MIXED_SHARE:
             score = (russian_share * self.russian.score(text)
                      + (1 - russian_share) * self.english.score(text))
