@@ -80,6 +80,7 @@ class Pipeline:
         """A kind of state inside the family's table."""
         section = Section(self.table(family), name)
         self.sections[f"{family.value}-{name}"] = section
+        self.on_restore(family, section.on_restored)
         return section
 
     def on_restore(self, family: Family, listener: Callable[[str, Any], None]) -> None:

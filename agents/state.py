@@ -45,12 +45,27 @@ class Section:
     would then compute its contribution from the wrong post state. Sharing the
     family's table, the writes that survive a crash are always a prefix, which
     the offset guards replay exactly.
+
+    A section remembers its own keys (parsed), so reading one kind of state
+    does not walk the others: call ``on_restored`` for every record the table
+    restores from its changelog.
     """
 
     def __init__(self, table: TableT, name: str) -> None:
         self.table = table
         self.name = name
         self._prefix = table_key(name)[:-1] + ","  # keys are JSON arrays starting with the name
+        self._parts: dict[str, list[Any]] = {}  # key -> key parts after the section name
+
+    def on_restored(self, key: str, value: Any) -> None:
+        if self.owns(key):
+            self._track(key, value)
+
+    def _track(self, key: str, value: Any) -> None:
+        if value is None:
+            self._parts.pop(key, None)
+        elif key not in self._parts:
+            self._parts[key] = key_parts(key)[1:]
 
     def key(self, *parts: Any) -> str:
         return table_key(self.name, *parts)
@@ -63,24 +78,28 @@ class Section:
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.table[key] = value
+        self._track(key, value)
 
     def __delitem__(self, key: str) -> None:
         del self.table[key]
+        self._track(key, None)
 
     def __contains__(self, key: str) -> bool:
         return key in self.table.data
 
     def items(self) -> list[tuple[str, list[Any], Any]]:
         """(key, key parts after the section name, value) of every entry held here."""
-        return [(key, key_parts(key)[1:], value)
-                for key, value in list(self.table.data.items()) if self.owns(key)]
+        data = self.table.data
+        return [(key, parts, data[key]) for key, parts in list(self._parts.items())
+                if key in data]
 
     def __len__(self) -> int:
-        return sum(1 for key in list(self.table.data) if self.owns(key))
+        return len(self._parts)
 
     def forget(self, partition: int, key: str) -> None:
         """Delete outside stream iteration (janitor): the changelog partition is given."""
         self.table.data.pop(key, None)
+        self._track(key, None)
         self.table.send_changelog(partition, key, None, value_serializer="raw")
 
 

@@ -123,7 +123,7 @@ def test_every_panel_of_every_dashboard_returns_data(broker, tmp_path, prometheu
                         empty.append(f"{name}: {title}: {fill(expr, values)}")
             assert not empty, "panels without data:\n" + "\n".join(empty)
 
-        wait_until(every_panel_has_data, timeout=60)
+        wait_until(every_panel_has_data, timeout=120)
         assert sum(len(panel_queries(b)) for b in boards.values()) > 50
     finally:
         service.stop()

@@ -69,10 +69,12 @@ class Worker:
         pipeline = Pipeline(config, self.app, TopicNames(config.topics, config.app_id))  # type: ignore[arg-type]
         self.engagement = Engagement(pipeline)
         self.seen = SeenEventIds(pipeline.section(Family.ENGAGEMENT, "seen"), 7_200)
+        pipeline.on_restore(Family.ENGAGEMENT, self.seen.on_changelog_value)
         for name, records in restored.items():  # what changelog recovery restores
             dict.update(self.app.tables[name], records)
             for key, value in records.items():
-                self.seen.on_changelog_value(key, value)
+                for listener in pipeline.restore_listeners[Family.ENGAGEMENT]:
+                    listener(key, value)
 
     def run(self, numbered: list[tuple[int, list[dict[str, Any]]]]) -> Any:
         for offset, events in numbered:
