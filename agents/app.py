@@ -58,7 +58,6 @@ class Pipeline:
     def horizon_seconds(self) -> int:
         return self.config.longest_window_seconds
 
-
     def is_declared(self, brand: str) -> bool:
         return brand in self.config.brands
 

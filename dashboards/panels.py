@@ -58,16 +58,19 @@ def steps(*pairs: tuple[float, str]) -> dashboard.ThresholdsConfig:
             .steps([Threshold(value, colour) for value, colour in pairs]))
 
 
-def at_least(goal: float | None, unit: str) -> dashboard.ThresholdsConfig:
-    """Red below the goal, green at or above it; neutral blue without a goal."""
+def _around_goal(goal: float | None, unit: str, below: str, above: str
+                 ) -> dashboard.ThresholdsConfig:
+    """``below`` under the goal, ``above`` from it on; neutral blue without a goal."""
     floor = FLOORS.get(unit, 0.0)
-    return steps((floor, "red"), (goal, "green")) if goal is not None else steps((floor, "blue"))
+    return steps((floor, below), (goal, above)) if goal is not None else steps((floor, "blue"))
+
+
+def at_least(goal: float | None, unit: str) -> dashboard.ThresholdsConfig:
+    return _around_goal(goal, unit, "red", "green")
 
 
 def at_most(goal: float | None, unit: str) -> dashboard.ThresholdsConfig:
-    """Green below the goal, red at or above it; neutral blue without a goal."""
-    floor = FLOORS.get(unit, 0.0)
-    return steps((floor, "green"), (goal, "red")) if goal is not None else steps((floor, "blue"))
+    return _around_goal(goal, unit, "green", "red")
 
 
 def stat_panel(title: str, description: str, expr: str, unit: str,

@@ -13,9 +13,8 @@ def promql_string(text: str) -> str:
 
 
 def selector(metric: str, **labels: str) -> str:
-    """``metric{name="value", ...}``; values starting with ``=~`` are regex matches."""
-    matchers = [f"{name}=~{promql_string(value[2:])}" if value.startswith("=~")
-                else f"{name}={promql_string(value)}" for name, value in labels.items()]
+    """``metric{name="value", ...}`` with every value quoted."""
+    matchers = [f"{name}={promql_string(value)}" for name, value in labels.items()]
     return f"{metric}{{{', '.join(matchers)}}}"
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import yaml
 
 from dashboards.boards import UIDS
-from dashboards.promql import JOB, promql_string
+from dashboards.promql import JOB, selector
 from smm_pulse.config import Brand, Config, MinTarget, duration_seconds
 
 LAG_ALERT_MESSAGES = 10_000
@@ -68,7 +68,7 @@ def _ratio_below_goal(alert: str, kpi: str, metric: str, subject: str, summary: 
     """A ratio KPI that should stay at or above ``target.min`` over ``target.window``."""
     return _alert(
         alert, brand,
-        f'{metric}{{brand={promql_string(brand)}, window="{target.window}"}} < {target.min}',
+        f"{selector(metric, brand=brand, window=target.window)} < {target.min}",
         target.for_, summary,
         f"{subject} over {target.window} is {{{{ $value | humanizePercentage }}}}, goal at "
         f"least {target.min:.2%}.", kpi=kpi)
@@ -76,7 +76,7 @@ def _ratio_below_goal(alert: str, kpi: str, metric: str, subject: str, summary: 
 
 def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
     """One alert per target of a brand; names say what they watch."""
-    b = promql_string(name)
+    b = {"brand": name}
     targets = brand.targets
     if (t := targets.engagement_rate) is not None:
         yield _ratio_below_goal(
@@ -86,8 +86,8 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
     if (t := targets.sentiment_score) is not None:
         yield _alert(
             "SmmSentimentBelowGoal", name,
-            f'brand:smm_sentiment_score:mean{{brand={b}, window="{t.window}"}} < {t.min}'
-            f' and brand:smm_window_scored_mentions:sum{{brand={b}, window="{t.window}"}}'
+            f"{selector('brand:smm_sentiment_score:mean', **b, window=t.window)} < {t.min}"
+            f" and {selector('brand:smm_window_scored_mentions:sum', **b, window=t.window)}"
             f" >= {t.min_mentions}", t.for_,
             f"{name}: sentiment below goal",
             f"Mean sentiment over {t.window} is {{{{ $value | printf \"%.2f\" }}}}, goal at "
@@ -97,10 +97,11 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
         recent = config.windows[0]
         yield _alert(
             "SmmMentionSpike", name,
-            f"brand:smm_mention_recent_rate:per_second{{brand={b}}}"
-            f" > {t.factor} * brand:smm_mention_baseline_rate:per_second{{brand={b}}}"
-            f" and ignoring(window) brand:smm_window_mentions:sum{{brand={b}, "
-            f'window="{recent}"}} >= {t.min_mentions}', t.for_,
+            f"{selector('brand:smm_mention_recent_rate:per_second', **b)}"
+            f" > {t.factor} * {selector('brand:smm_mention_baseline_rate:per_second', **b)}"
+            f" and ignoring(window)"
+            f" {selector('brand:smm_window_mentions:sum', **b, window=recent)}"
+            f" >= {t.min_mentions}", t.for_,
             f"{name}: mention spike",
             f"Mentions over the last {recent} run at {{{{ $value | humanize }}}}/s, more than "
             f"{t.factor}x the usual rate (and at least {t.min_mentions} mentions).",
@@ -112,7 +113,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
     if (t := targets.response_time) is not None:
         yield _alert(
             "SmmResponseTimeAboveGoal", name,
-            f'smm_response_time_seconds{{brand={b}, window="{t.window}", stat="mean"}}'
+            f"{selector('smm_response_time_seconds', **b, window=t.window, stat='mean')}"
             f" > {t.max}", t.for_,
             f"{name}: slow replies on {{{{ $labels.platform }}}}",
             f"Mean time to first reply over {t.window} is {{{{ $value | humanizeDuration }}}}, "
@@ -121,7 +122,8 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
         deadline = dt.datetime.combine(t.by, dt.time(), dt.UTC).timestamp()
         yield _alert(
             "SmmFollowersGoalOffTrack", name,
-            f"predict_linear(brand:smm_followers:sum{{brand={b}}}[1d], {deadline:.0f} - time())"
+            f"predict_linear({selector('brand:smm_followers:sum', **b)}[1d],"
+            f" {deadline:.0f} - time())"
             f" < {t.target}", t.for_,
             f"{name}: followers goal off track",
             f"At the current pace followers reach {{{{ $value | printf \"%.0f\" }}}} by "
