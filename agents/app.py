@@ -14,7 +14,7 @@ import faust
 from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
-from agents.state import Expiring, Section, Views, WindowBuckets
+from agents.state import Expiring, Section, SeenEventIds, Views, WindowBuckets
 from agents.transport import Transport
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
@@ -43,6 +43,8 @@ class Pipeline:
     # What the janitor expires, and where the exporter reads each family's KPI views.
     expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
+    # Messages not yet read per input topic (the ingest stage reads them, not Faust).
+    input_lag: Callable[[], dict[str, int]] = dict
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
@@ -71,16 +73,55 @@ class Pipeline:
 
     def buckets(self, family: Family) -> WindowBuckets:
         """A family's window buckets, expired by the janitor."""
-        buckets = WindowBuckets(self.section(family, "buckets"), self.windows, self.partition_of)
+        buckets = WindowBuckets(self.section(family, "buckets"), self.windows)
         self.expiring.append((family, buckets))
         return buckets
 
-    def section(self, family: Family, name: str) -> Section:
-        """A kind of state inside the family's table."""
-        section = Section(self.table(family), name)
+    def seen_ids(self, family: Family) -> SeenEventIds:
+        """A family's duplicate detection, expired by the janitor."""
+        # Keyed by the batch's (partition, offset): the partition is the first part.
+        seen = SeenEventIds(self.section(family, "seen", partition_of=lambda parts: parts[0]),
+                            self.horizon_seconds + DEDUP_EXTRA_SECONDS)
+        self.on_restore(family, seen.on_changelog_value)
+        self.expiring.append((family, seen))
+        return seen
+
+    def section(
+        self,
+        family: Family,
+        name: str,
+        *,
+        baseline: bool = False,
+        partition_of: Callable[[list[Any]], int] | None = None,
+    ) -> Section:
+        """A kind of state inside the family's table; keys start with the brand by default."""
+        section = Section(self.table(family), name,
+                          partition_of or (lambda parts: self.partition_of(parts[0])),
+                          baseline=baseline)
         self.sections[f"{family.value}-{name}"] = section
         self.on_restore(family, section.on_restored)
         return section
+
+    def flush_state(self) -> dict[Family, set[int]]:
+        """Send every section's changes to the changelogs; the partitions written per family.
+
+        Baseline sections go last: a crash during the flush may keep counters
+        that already include a snapshot's difference while losing the post
+        state it came from (the replay then recomputes it and the counters'
+        offset guards skip it), never the other way round.
+        """
+        written: dict[Family, set[int]] = {}
+        for family in self.tables:
+            owned = self.owned_partitions(family)
+            sections = [s for s in self.sections.values() if s.table is self.tables[family]]
+            for section in sorted(sections, key=lambda s: s.baseline):
+                written.setdefault(family, set()).update(section.flush(owned))
+        return written
+
+    def discard_changes(self, revoked: set[int], family: Family) -> None:
+        for section in self.sections.values():
+            if section.table is self.tables.get(family):
+                section.discard_changes(revoked)
 
     def on_restore(self, family: Family, listener: Callable[[str, Any], None]) -> None:
         """Call ``listener(key, value)`` for each record the family's table restores."""
@@ -104,22 +145,44 @@ class Pipeline:
         return self.tables[family]
 
 
-SINGLE_RECORD_BATCHES_ENV = "SMM_PULSE_SINGLE_RECORD_BATCHES"  # auto (default), on, off
+END_MARKERS_ENV = "SMM_PULSE_CHANGELOG_END_MARKERS"  # auto (default), on, off
+END_MARKER_KEY = '["~end"]'  # a tombstone no section owns
 
 
-def single_record_batches(bootstrap: str) -> bool:
-    """Whether to trade produce throughput for exact table recovery (see docs/design.md)."""
-    choice = os.environ.get(SINGLE_RECORD_BATCHES_ENV, "auto")
+def changelog_end_markers(bootstrap: str) -> bool:
+    """Whether each flush ends with a one-record batch per changelog partition (docs/design.md)."""
+    choice = os.environ.get(END_MARKERS_ENV, "auto")
     if choice not in ("auto", "on", "off"):
-        raise ValueError(f"{SINGLE_RECORD_BATCHES_ENV} must be auto, on or off, not {choice!r}")
+        raise ValueError(f"{END_MARKERS_ENV} must be auto, on or off, not {choice!r}")
     return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap))
 
 
 class App(faust.App):
-    """Faust's app with our consumer fix (agents/transport.py)."""
+    """Faust's app with our consumer (agents/transport.py) and table state written behind."""
+
+    pipeline: Pipeline | None = None
+    end_markers = False
 
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)
+
+    async def before_commit(self) -> None:
+        """Make the tables' changes durable; the consumer commits offsets only after this.
+
+        Where the broker reports a changelog's end at the start of its last
+        batch (Tansu), a flush ends with a tombstone sent alone per partition,
+        so recovery reads every record up to it.
+        """
+        if self.pipeline is None:
+            return
+        written = self.pipeline.flush_state()
+        await self.producer.flush()
+        if self.end_markers and written:
+            for family, partitions in written.items():
+                for partition in partitions:
+                    self.pipeline.tables[family].send_changelog(
+                        partition, END_MARKER_KEY, None, value_serializer="raw")
+            await self.producer.flush()
 
 
 def reachable_host(web_bind: str) -> str:
@@ -152,10 +215,17 @@ def create_pipeline(
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,
-        # One record per produce batch where the broker misreports end offsets.
-        **({"producer_max_batch_size": 1} if single_record_batches(bootstrap) else {}),
     )
-    pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
+    app.end_markers = changelog_end_markers(bootstrap)
+    pipeline = app.pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
+
+    @app.on_partitions_revoked.connect
+    async def drop_revoked_changes(_app: Any, revoked: set[Any], **_kwargs: Any) -> None:
+        for family in Family:
+            topic = pipeline.names.family(family)
+            pipeline.discard_changes({tp.partition for tp in revoked if tp.topic == topic},
+                                     family)
+
     for family in Family:
         pipeline.family_topics[family] = app.topic(
             pipeline.names.family(family),
@@ -168,7 +238,7 @@ def create_pipeline(
     from agents import engagement, ingest, janitor, mentions, response_time, share_of_voice
     from smm_pulse import api, exporter
 
-    ingest.register(pipeline)
+    ingest.register(pipeline, bootstrap)
     engagement.register(pipeline)
     mentions.register(pipeline)
     share_of_voice.register(pipeline)

@@ -34,9 +34,8 @@ class PostSnapshots:
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self.section = pipeline.section(Family.ENGAGEMENT, "posts")
+        self.section = pipeline.section(Family.ENGAGEMENT, "posts", baseline=True)
         self.retention_seconds = duration_seconds(pipeline.config.post_retention)
-        self.partition_of = pipeline.partition_of
 
     def contributions(self, batch: Batch, horizon: float) -> dict[str, list[Contribution]]:
         """Per platform, what the batch's snapshots contribute; writes each post once."""
@@ -70,10 +69,10 @@ class PostSnapshots:
         return PostState.from_json(data) if data else None
 
 
-    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+    def expire(self, now: float, owned: set[int]) -> list[str]:
         """Posts with no snapshot for the retention period."""
         horizon = now - self.retention_seconds
-        return expired_entries(self.section, owned, lambda parts: self.partition_of(parts[0]),
+        return expired_entries(self.section, owned,
                                lambda _parts, value: value["s"]["ts"] < horizon)
 
 

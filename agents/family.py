@@ -1,26 +1,28 @@
-"""The loop every KPI-family agent shares: decode a brand's batch, drop duplicates, count.
+"""The loop every KPI-family agent shares: decode a message, drop duplicates, count.
 
-A family module supplies only what its events do to its state (``BatchHandler``).
+A message holds events of any brands of one partition (the ingest stage packs
+them); the loop hands each brand's fresh events to the family as a ``Batch``.
+A family module supplies only what its events do to its state (``BatchHandler``),
+and optionally what to do once the whole message is handled.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from agents.app import DEDUP_EXTRA_SECONDS, Pipeline
-from agents.state import SeenEventIds
+from agents.app import Pipeline
 from smm_pulse.kpi.catalog import Family
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """The fresh (not duplicate) events of one brand from one internal message."""
+    """The fresh (not duplicate) events of one brand from one internal message (at ``offset``)."""
 
     offset: int
     brand: str
@@ -32,13 +34,15 @@ BatchHandler = Callable[[Batch], None]
 
 
 def register_family_agent(
-    pipeline: Pipeline, family: Family, handle: BatchHandler, *, count_events: bool = True
+    pipeline: Pipeline,
+    family: Family,
+    handle: BatchHandler,
+    *,
+    count_events: bool = True,
+    after_message: Callable[[], None] | None = None,
 ) -> None:
     """``count_events``: False for families fed by other agents, not by collectors."""
-    seen = SeenEventIds(pipeline.section(family, "seen"),
-                        pipeline.horizon_seconds + DEDUP_EXTRA_SECONDS)
-    pipeline.on_restore(family, seen.on_changelog_value)
-    pipeline.expiring.append((family, seen))
+    seen = pipeline.seen_ids(family)
     events_total, late_events_total = pipeline.events_total, pipeline.late_events_total
 
     @pipeline.app.agent(pipeline.family_topics[family], name=family.value)
@@ -57,8 +61,18 @@ def register_family_agent(
                 fresh = [r for r in fresh if r["ts"] >= horizon]
                 if count_events:
                     _count(late_events_total, body["topic"], late)
-            if fresh:
-                handle(Batch(message.offset, event.key.decode(), fresh, now))
+            for brand, events in by_brand(fresh).items():
+                handle(Batch(message.offset, brand, events, now))
+            if after_message is not None:
+                after_message()
+
+
+def by_brand(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Records grouped by brand, each group in arrival order."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        groups[record["brand"]].append(record)
+    return groups
 
 
 def _count(metric: Any, topic: str, records: list[dict[str, Any]], *labels: str) -> None:

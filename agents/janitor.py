@@ -2,8 +2,9 @@
 
 Faust never expires windows restored from a changelog (engine notes), so expiry
 is ours: every ``INTERVAL_SECONDS`` the janitor deletes expired buckets and
-remembered event ids of the partitions this worker owns, writing tombstones to
-the changelog so that a restarted worker does not restore them either.
+remembered event ids of the partitions this worker owns; the deletes reach the
+changelog as tombstones with the next flush, so a restarted worker does not
+restore them either.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ def prune(pipeline: Pipeline, now: float) -> int:
     """Delete expired state of owned partitions; returns how many keys went."""
     deleted = 0
     for family, state in pipeline.expiring:
-        for partition, key in state.expire(now, pipeline.owned_partitions(family)):
-            state.section.forget(partition, key)
+        for key in state.expire(now, pipeline.owned_partitions(family)):
+            del state.section[key]
             deleted += 1
     return deleted
 

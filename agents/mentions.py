@@ -34,6 +34,8 @@ def register(pipeline: Pipeline) -> None:
     def score_text(text: str, lang: str | None) -> float:
         return rules.score(text, lang).score
 
+    forwards: dict[int, list[dict]] = defaultdict(list)  # voice records by target partition
+
     def handle(batch: Batch) -> None:
         by_platform: dict[str, list[Contribution]] = defaultdict(list)
         for event in batch.events:
@@ -41,11 +43,14 @@ def register(pipeline: Pipeline) -> None:
         for platform, contributions in by_platform.items():
             buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
         for target in audiences[batch.brand]:
-            # Buffered, and flushed before the offset commit like table writes.
-            voice_topic.send_soon(
-                key=target.encode(),
-                value=orjson.dumps({"events": voice_records(target, batch.brand, batch.events)}),
-                partition=pipeline.partition_of(target),
-            )
+            forwards[pipeline.partition_of(target)] += voice_records(target, batch.brand,
+                                                                    batch.events)
 
-    register_family_agent(pipeline, Family.MENTIONS, handle)
+    def forward_to_voice() -> None:
+        """One message per target partition; sent before the next offset commit."""
+        for partition, records in forwards.items():
+            voice_topic.send_soon(key=None, value=orjson.dumps({"events": records}),
+                                  partition=partition)
+        forwards.clear()
+
+    register_family_agent(pipeline, Family.MENTIONS, handle, after_message=forward_to_voice)

@@ -27,7 +27,6 @@ class Threads:
         self.section = pipeline.section(Family.RESPONSE, "threads")
         self.windows = pipeline.windows
         self.horizon_seconds = pipeline.horizon_seconds
-        self.partition_of = pipeline.partition_of
 
     def record(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
@@ -68,15 +67,14 @@ class Threads:
                                                  unanswered=unanswered)
         return result
 
-    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+    def expire(self, now: float, owned: set[int]) -> list[str]:
         """Threads whose every message is older than the longest window."""
         horizon = now - self.horizon_seconds
 
         def is_expired(_parts: list[Any], value: Any) -> bool:
             return max([*value["in"].values(), *value["out"].values()], default=0) <= horizon
 
-        return expired_entries(self.section, owned, lambda parts: self.partition_of(parts[0]),
-                               is_expired)
+        return expired_entries(self.section, owned, is_expired)
 
 
 def register(pipeline: Pipeline) -> None:

@@ -8,7 +8,8 @@ Design (see docs/design.md):
 - a value records the offset of the batch that last wrote it ("o"): replaying a
   batch after a crash (at-least-once) skips the keys it already wrote, so state
   stays exact whichever of a batch's changelog writes made it before the crash;
-- writes are coalesced: at most one write per key per batch.
+- writes are behind: at most one changelog record per key between two offset
+  commits (``Section.flush``).
 """
 
 from __future__ import annotations
@@ -40,32 +41,51 @@ class Section:
     """One kind of state (buckets, posts, seen ids, ...) inside a family's table.
 
     Why not a table each: Kafka orders writes within one changelog partition
-    only. With one table per kind, a crash could keep a post written by batch 2
-    while losing the buckets batch 1 wrote before it, and replaying batch 1
-    would then compute its contribution from the wrong post state. Sharing the
-    family's table, the writes that survive a crash are always a prefix, which
-    the offset guards replay exactly.
+    only, and the offset guards need what survives a crash to be consistent
+    across kinds of state (see ``flush``). Sharing the family's table, one
+    changelog partition holds all of a brand's writes in order.
+
+    Writes are behind: a value changes in memory at once (views read it) and
+    reaches the changelog at the next ``flush``, which the worker runs before
+    every offset commit (agents/transport.py). A key written by a thousand
+    batches between two commits costs one changelog record.
 
     A section remembers its own keys (parsed), so reading one kind of state
     does not walk the others: call ``on_restored`` for every record the table
     restores from its changelog.
     """
 
-    def __init__(self, table: TableT, name: str) -> None:
+    def __init__(
+        self,
+        table: TableT,
+        name: str,
+        partition_of: Callable[[list[Any]], int],
+        *,
+        baseline: bool = False,
+    ) -> None:
         self.table = table
         self.name = name
+        self.partition_of = partition_of  # changelog partition from the key parts
+        # Baseline state (posts) is what later contributions are computed from:
+        # flushed after the counters it fed (see ``flush``).
+        self.baseline = baseline
         self._prefix = table_key(name)[:-1] + ","  # keys are JSON arrays starting with the name
         self._parts: dict[str, list[Any]] = {}  # key -> key parts after the section name
+        self._dirty: dict[str, int] = {}  # key -> changelog partition, awaiting the next flush
 
     def on_restored(self, key: str, value: Any) -> None:
         if self.owns(key):
             self._track(key, value)
 
-    def _track(self, key: str, value: Any) -> None:
-        if value is None:
-            self._parts.pop(key, None)
-        elif key not in self._parts:
-            self._parts[key] = key_parts(key)[1:]
+    def _track(self, key: str, value: Any) -> list[Any]:
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = key_parts(key)[1:]
+            if value is not None:
+                self._parts[key] = parts
+        elif value is None:
+            del self._parts[key]
+        return parts
 
     def key(self, *parts: Any) -> str:
         return table_key(self.name, *parts)
@@ -74,15 +94,15 @@ class Section:
         return key.startswith(self._prefix)
 
     def get(self, key: str) -> Any:
-        return self.table.get(key)
+        return self.table.data.get(key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.table[key] = value
-        self._track(key, value)
+        self.table.data[key] = value
+        self._dirty[key] = self.partition_of(self._track(key, value))
 
     def __delitem__(self, key: str) -> None:
-        del self.table[key]
-        self._track(key, None)
+        self.table.data.pop(key, None)
+        self._dirty[key] = self.partition_of(self._track(key, None))
 
     def __contains__(self, key: str) -> bool:
         return key in self.table.data
@@ -96,11 +116,26 @@ class Section:
     def __len__(self) -> int:
         return len(self._parts)
 
-    def forget(self, partition: int, key: str) -> None:
-        """Delete outside stream iteration (janitor): the changelog partition is given."""
-        self.table.data.pop(key, None)
-        self._track(key, None)
-        self.table.send_changelog(partition, key, None, value_serializer="raw")
+    def flush(self, owned: set[int]) -> set[int]:
+        """Write changed keys of ``owned`` partitions to the changelog; returns the partitions.
+
+        Changes on partitions no longer owned are dropped: their new owner
+        replays them from the committed offset (writing them would interleave
+        with its own writes).
+        """
+        written = set()
+        for key, partition in self._dirty.items():
+            if partition in owned:
+                value = self.table.data.get(key)
+                self.table.send_changelog(partition, key, value,
+                                          value_serializer=None if value is not None else "raw")
+                written.add(partition)
+        self._dirty.clear()
+        return written
+
+    def discard_changes(self, partitions: set[int]) -> None:
+        """Forget unflushed changes of revoked partitions."""
+        self._dirty = {k: p for k, p in self._dirty.items() if p not in partitions}
 
 
 class Expiring(Protocol):
@@ -108,8 +143,8 @@ class Expiring(Protocol):
 
     section: Section
 
-    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
-        """(partition, key) of expired state in ``owned`` partitions, forgotten by the owner."""
+    def expire(self, now: float, owned: set[int]) -> list[str]:
+        """Keys of expired state in ``owned`` partitions, forgotten by the owner."""
         ...
 
 
@@ -117,18 +152,11 @@ Views = dict[tuple[str, str], dict[str, View]]  # (brand, platform) -> window na
 
 
 def expired_entries(
-    section: Section,
-    owned: set[int],
-    partition_of: Callable[[list[Any]], int],
-    is_expired: Callable[[list[Any], Any], bool],
-) -> list[tuple[int, str]]:
-    """(partition, key) of a section's entries in ``owned`` partitions that ``is_expired``."""
-    expired = []
-    for key, parts, value in section.items():
-        partition = partition_of(parts)
-        if partition in owned and is_expired(parts, value):
-            expired.append((partition, key))
-    return expired
+    section: Section, owned: set[int], is_expired: Callable[[list[Any], Any], bool]
+) -> list[str]:
+    """Keys of a section's entries in ``owned`` partitions that ``is_expired``."""
+    return [key for key, parts, value in section.items()
+            if section.partition_of(parts) in owned and is_expired(parts, value)]
 
 
 def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
@@ -139,12 +167,9 @@ def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
 class WindowBuckets:
     """Counters per (brand, platform, window, bucket start), plus running totals."""
 
-    def __init__(
-        self, section: Section, windows: Iterable[Window], partition_of: Callable[[str], int]
-    ) -> None:
+    def __init__(self, section: Section, windows: Iterable[Window]) -> None:
         self.section = section
         self.windows = tuple(windows)
-        self.partition_of = partition_of
 
     def apply(
         self,
@@ -155,22 +180,23 @@ class WindowBuckets:
         now: float,
     ) -> None:
         """Add contributions of one batch; too-old events reach only the totals."""
-        pending: dict[str, Counters] = {}
+        pending: dict[tuple[str, float], Counters] = {}  # (window name, bucket start) -> deltas
         for contribution in contributions:
-            add_into(pending.setdefault(self.section.key(brand, platform, TOTAL, 0), {}),
-                     contribution.deltas)
+            add_into(pending.setdefault((TOTAL, 0), {}), contribution.deltas)
             for window in self.windows:
                 start = window.bucket_of(contribution.ts)
                 if not window.is_expired(start, now):
-                    key = self.section.key(brand, platform, window.name, start)
-                    add_into(pending.setdefault(key, {}), contribution.deltas)
-        for key, deltas in pending.items():
+                    add_into(pending.setdefault((window.name, start), {}), contribution.deltas)
+        for (window_name, start), deltas in pending.items():
+            key = self.section.key(brand, platform, window_name, start)
             stored = self.section.get(key)
-            if is_replayed(stored, offset):
-                continue
-            counters = dict(stored["c"]) if stored else {}
-            add_into(counters, deltas)
-            self.section[key] = {"o": offset, "c": counters}
+            if stored is None:
+                self.section[key] = {"o": offset, "c": deltas}
+            elif not is_replayed(stored, offset):
+                # In place: values are serialised only when flushed, after this returns.
+                add_into(stored["c"], deltas)
+                stored["o"] = offset
+                self.section[key] = stored
 
     def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
         """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
@@ -198,7 +224,7 @@ class WindowBuckets:
             for series in [parts.get(pair, {})]
         }
 
-    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+    def expire(self, now: float, owned: set[int]) -> list[str]:
         """Buckets no window will read again."""
         by_window = {w.name: w for w in self.windows}
 
@@ -207,8 +233,7 @@ class WindowBuckets:
             window = by_window.get(window_name)
             return window_name != TOTAL and (window is None or window.is_expired(start, now))
 
-        return expired_entries(self.section, owned, lambda p: self.partition_of(p[0]),
-                               is_expired)
+        return expired_entries(self.section, owned, is_expired)
 
 
 class SeenEventIds:
@@ -260,12 +285,12 @@ class SeenEventIds:
             self._index(batch_key, value)
         return fresh, duplicates
 
-    def expire(self, now: float, owned: set[int]) -> list[tuple[int, str]]:
+    def expire(self, now: float, owned: set[int]) -> list[str]:
         """Batches whose ids are past retention by event time and by arrival time."""
         horizon = now - self.retention_seconds
-        expired = expired_entries(self.section, owned, lambda parts: parts[0],
+        expired = expired_entries(self.section, owned,
                                   lambda _parts, value: max(value["t"], value["w"]) < horizon)
-        for _partition, key in expired:
+        for key in expired:
             for brand, event_id in self.section.get(key)["ids"]:
                 if self._first_seen.get((brand, event_id)) == key:
                     del self._first_seen[(brand, event_id)]

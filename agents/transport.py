@@ -1,4 +1,9 @@
-"""Faust's Kafka transport with one fix: never-committed partitions seek to the beginning.
+"""Faust's Kafka transport: table state flushed before each commit, and a fix.
+
+Before committing offsets the consumer has the app flush the tables' changes
+(``App.before_commit``), so a committed offset never outruns durable state.
+
+The fix: never-committed partitions seek to the beginning.
 
 After a rebalance Faust drops the records it fetched for partitions that were
 still paused for recovery, and relies on "seek stream partitions to committed
@@ -33,6 +38,11 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
 
 
 class Consumer(driver.Consumer):
+    async def _commit(self, offsets: Mapping[TopicPartition, int]) -> bool:
+        # Table state is written behind (agents/state.py): durable before the offsets.
+        await self.app.before_commit()
+        return await super()._commit(offsets)
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 

@@ -7,28 +7,25 @@ worker's port serves every brand (clients follow the redirect).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote, unquote
 
 from agents.app import Pipeline
 from smm_pulse.config import normalize_brand
-from smm_pulse.exporter import KpiCollector
-from smm_pulse.kpi.catalog import CATALOG, Family
-
-KPI_METRICS = {kpi.metric for kpi in CATALOG}
+from smm_pulse.exporter import exposed_name, kpi_samples
+from smm_pulse.kpi.catalog import Family
 
 
 def brand_kpis(pipeline: Pipeline, brand: str) -> list[dict[str, Any]]:
     """The brand's samples as the exporter computes them: one list, no second formula."""
-    found = []
-    for metric in KpiCollector(pipeline).collect():
-        if metric.name not in KPI_METRICS:
-            continue
-        for sample in metric.samples:
-            if sample.labels.get("brand") == brand and not sample.name.endswith("_created"):
-                labels = {k: v for k, v in sample.labels.items() if k != "brand"}
-                found.append({"metric": sample.name, "labels": labels, "value": sample.value})
-    return found
+    return [
+        {"metric": exposed_name(kpi),
+         "labels": {name: v for name, v in zip(kpi.labels, values, strict=True)
+                    if name != "brand"},
+         "value": value}
+        for kpi, values, value in kpi_samples(pipeline, time.time(), brand)
+    ]
 
 
 def owner_url(pipeline: Pipeline, brand: str) -> str | None:

@@ -9,12 +9,13 @@ the next scrape (no stale series), and its new owner starts exporting them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from agents.app import Pipeline
 from agents.state import TOTAL
@@ -23,7 +24,71 @@ from smm_pulse.kpi.catalog import CATALOG, CONSUMER_LAG, STATE_KEYS, Family, Kpi
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
 
-class KpiCollector(Collector):
+Sample = tuple[Kpi, tuple[str, ...], float]  # KPI, label values in ``kpi.labels`` order, value
+
+
+def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None) -> Iterator[Sample]:
+    """The KPI catalog evaluated on the views of owned, declared brands (or one brand)."""
+    for family, source in pipeline.views.items():
+        kpis = [k for k in CATALOG if k.family is family]
+        for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
+            if brand is not None and pair_brand != brand:
+                continue
+            for kpi in kpis:
+                for window in pipeline.windows if kpi.scope in WINDOWED else [None]:
+                    value = kpi.value(views[window.name if window else TOTAL])
+                    if value is None:  # absent, never 0 or NaN, when undefined
+                        continue
+                    labels = {"brand": pair_brand, "platform": platform,
+                              "window": window.name if window else ""}
+                    labels.update(kpi.const_labels)
+                    yield kpi, tuple(labels[name] for name in kpi.labels), value
+
+
+def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:
+    """(pair, views) of brands still declared whose partition this worker actively owns."""
+    owned = pipeline.owned_partitions(family)
+    declared = pipeline.config.brands
+    return [(pair, value) for pair, value in by_pair.items()
+            if pair[0] in declared and pipeline.partition_of(pair[0]) in owned]
+
+
+def render_kpis(samples: Iterable[Sample]) -> bytes:
+    """Prometheus text format of the samples, as prometheus_client writes it.
+
+    Written here because prometheus_client's exposition costs ~30 µs a sample
+    (label name checks, Sample objects), seconds of the event loop per scrape
+    with hundreds of brands; tests/unit/test_exporter.py checks both agree.
+    """
+    lines: dict[str, list[str]] = {kpi.metric: [] for kpi in CATALOG}
+    for kpi, values, value in samples:
+        labels = ",".join(f'{name}="{_escape_label(v)}"'
+                          for name, v in sorted(zip(kpi.labels, values, strict=True)))
+        lines[kpi.metric].append(f"{exposed_name(kpi)}{{{labels}}} {floatToGoString(value)}\n")
+    out = []
+    first: dict[str, Kpi] = {}  # KPIs told apart by constant labels share a metric
+    for kpi in CATALOG:
+        first.setdefault(kpi.metric, kpi)
+    for metric, kpi in first.items():
+        kind = "counter" if kpi.scope is Scope.TOTAL else "gauge"
+        help_text = kpi.help.replace("\\", "\\\\").replace("\n", "\\n")
+        out.append(f"# HELP {exposed_name(kpi)} {help_text}\n# TYPE {exposed_name(kpi)} {kind}\n")
+        out.extend(lines[metric])
+    return "".join(out).encode()
+
+
+def exposed_name(kpi: Kpi) -> str:
+    """The sample name: counters end in ``_total``."""
+    return kpi.metric.removesuffix("_total") + "_total" if kpi.scope is Scope.TOTAL else kpi.metric
+
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+class HealthCollector(Collector):
+    """The worker's own gauges that are computed at scrape time: state keys, consumer lag."""
+
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
@@ -31,20 +96,6 @@ class KpiCollector(Collector):
         return []  # values depend on ownership at scrape time: collect() only then
 
     def collect(self) -> Iterator[Metric]:
-        now = time.time()
-        families = {kpi.metric: self._family(kpi) for kpi in CATALOG}
-        for family, source in self.pipeline.views.items():
-            kpis = [(k, k.labels) for k in CATALOG if k.family is family]
-            for (brand, platform), views in sorted(self._owned(family, source(now)).items()):
-                for kpi, label_names in kpis:
-                    for window in self.pipeline.windows if kpi.scope in WINDOWED else [None]:
-                        view = views[window.name if window else TOTAL]
-                        labels = {"brand": brand, "platform": platform,
-                                  "window": window.name if window else ""}
-                        labels.update(kpi.const_labels)
-                        self._add(families[kpi.metric], kpi.value(view),
-                                  [labels[name] for name in label_names])
-        yield from families.values()
         state = GaugeMetricFamily(STATE_KEYS.name, STATE_KEYS.help, labels=list(STATE_KEYS.labels))
         for name, section in sorted(self.pipeline.sections.items()):
             state.add_metric([name], len(section))
@@ -52,9 +103,9 @@ class KpiCollector(Collector):
         yield self._consumer_lag()
 
     def _consumer_lag(self) -> Metric:
-        """From Faust's monitor: end and read offsets of the partitions actively owned."""
+        """Input topics from the ingest stage; internal ones from Faust's monitor (owned only)."""
         monitor = self.pipeline.app.monitor
-        lag: dict[str, int] = {}
+        lag = self.pipeline.input_lag()
         for tp in self.pipeline.app.assignor.assigned_actives():
             end = monitor.tp_end_offsets.get(tp)
             if end is not None:
@@ -66,32 +117,13 @@ class KpiCollector(Collector):
             metric.add_metric([topic], messages)
         return metric
 
-    def _owned(self, family: Family, by_pair: dict[tuple[str, str], Any]) -> dict:
-        """Only brands still declared whose partition this worker actively owns."""
-        owned = self.pipeline.owned_partitions(family)
-        declared = self.pipeline.config.brands
-        return {
-            pair: value
-            for pair, value in by_pair.items()
-            if pair[0] in declared and self.pipeline.partition_of(pair[0]) in owned
-        }
-
-    @staticmethod
-    def _family(kpi: Kpi) -> Metric:
-        kind = CounterMetricFamily if kpi.scope is Scope.TOTAL else GaugeMetricFamily
-        return kind(kpi.metric, kpi.help, labels=list(kpi.labels))
-
-    @staticmethod
-    def _add(metric: Any, value: float | None, labels: list[str]) -> None:
-        if value is not None:  # absent, never 0 or NaN, when undefined
-            metric.add_metric(labels, value)
-
 
 def register(pipeline: Pipeline) -> None:
-    pipeline.registry.register(KpiCollector(pipeline))
+    pipeline.registry.register(HealthCollector(pipeline))
 
     @pipeline.app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
+        body = generate_latest(pipeline.registry) + render_kpis(kpi_samples(pipeline,
+                                                                            time.time()))
         # aiohttp refuses a charset in content_type, so the header is set as is.
-        return web.bytes(generate_latest(pipeline.registry),
-                         headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -10,7 +10,7 @@ events are exact.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smm_pulse.config import duration_seconds
 
@@ -23,14 +23,14 @@ Counters = dict[str, float]
 class Window:
     name: str
     seconds: int
+    bucket_seconds: int = field(init=False)  # per event on the hot path: computed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bucket_seconds", max(1, self.seconds // BUCKETS_PER_WINDOW))
 
     @classmethod
     def parse(cls, name: str) -> Window:
         return cls(name, duration_seconds(name))
-
-    @property
-    def bucket_seconds(self) -> int:
-        return max(1, self.seconds // BUCKETS_PER_WINDOW)
 
     def bucket_of(self, ts: float) -> int:
         size = self.bucket_seconds

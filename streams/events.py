@@ -1,7 +1,7 @@
 """Event schemas of the contract (section 2) and the validation of raw Kafka messages.
 
 A message is one JSON event or a JSON array of events. ``parse_message`` turns its
-bytes into accepted events (normalised dicts ready for the KPI agents) and
+bytes into accepted events (normalised dicts, the records the KPI agents get) and
 rejections (each with a machine-readable reason), never letting one bad event of
 a batch reject its neighbours.
 """
@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
+    with_config,
 )
+from typing_extensions import TypedDict
 
 from smm_pulse.config import normalize_brand
 
@@ -58,11 +59,14 @@ Identifier = Annotated[str, Field(min_length=1, max_length=1024)]
 Count = Annotated[int, Field(ge=0)]
 
 
-class _Event(BaseModel):
-    # Strict: integers must be JSON integers, booleans are not numbers. Unknown
-    # extra fields are ignored so that collectors can send more than we use.
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+# Strict: integers must be JSON integers, booleans are not numbers. Unknown extra
+# fields are ignored so that collectors can send more than we use. Events
+# validate to plain dicts (TypedDict): no model objects on the hot path.
+_STRICT = ConfigDict(strict=True, extra="ignore")
 
+
+@with_config(_STRICT)
+class _Event(TypedDict):
     event_id: Annotated[str, Field(min_length=1, max_length=128)]
     ts: EventTime
     platform: Annotated[str, Field(min_length=1, max_length=64), BeforeValidator(_lowercase)]
@@ -79,25 +83,25 @@ class PostMetrics(_Event):
     type: Literal["post_metrics"]
     account: Identifier
     post_id: Identifier
-    published_at: EventTime | None = None
-    likes: Count | None = None
-    comments: Count | None = None
-    shares: Count | None = None
-    saves: Count | None = None
-    views: Count | None = None
-    reach: Count | None = None
-    impressions: Count | None = None
-    clicks: Count | None = None
+    published_at: NotRequired[EventTime | None]
+    likes: NotRequired[Count | None]
+    comments: NotRequired[Count | None]
+    shares: NotRequired[Count | None]
+    saves: NotRequired[Count | None]
+    views: NotRequired[Count | None]
+    reach: NotRequired[Count | None]
+    impressions: NotRequired[Count | None]
+    clicks: NotRequired[Count | None]
 
 
 class Interaction(_Event):
     type: Literal["interaction"]
     account: Identifier
-    post_id: Identifier | None = None
+    post_id: NotRequired[Identifier | None]
     action: Literal[
         "like", "unlike", "comment", "share", "save", "view", "click", "follow", "unfollow"
     ]
-    count: Annotated[int, Field(ge=1)] = 1
+    count: NotRequired[Annotated[int, Field(ge=1)]]
 
 
 class Message(_Event):
@@ -110,14 +114,14 @@ class Message(_Event):
 class Mention(_Event):
     type: Literal["mention"]
     text: Annotated[str, Field(max_length=10_000)]
-    author: str | None = None
-    author_followers: Count | None = None
-    url: str | None = None
-    lang: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), BeforeValidator(_lowercase)] | None = (
-        None
-    )
-    reach: Count | None = None
-    sentiment: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    author: NotRequired[str | None]
+    author_followers: NotRequired[Count | None]
+    url: NotRequired[str | None]
+    lang: NotRequired[
+        Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), BeforeValidator(_lowercase)] | None
+    ]
+    reach: NotRequired[Count | None]
+    sentiment: NotRequired[Annotated[float, Field(ge=-1.0, le=1.0)] | None]
 
 
 Event = Annotated[
@@ -126,6 +130,8 @@ Event = Annotated[
 ]
 EVENT_TYPES = ("account_metrics", "post_metrics", "interaction", "message", "mention")
 _EVENT = TypeAdapter(Event)
+_EVENTS = TypeAdapter(list[Event])
+Record = dict[str, Any]  # a valid event, normalised, absent and null fields left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +174,7 @@ def validate_event(
     index: int | None,
     is_declared: Callable[[str], bool],
     now: float,
-) -> BaseModel | Rejection:
+) -> Record | Rejection:
     """Validate one decoded JSON value against the contract."""
     if not isinstance(item, dict):
         return Rejection("not_an_object", f"expected an event object, got {type(item).__name__}",
@@ -177,19 +183,27 @@ def validate_event(
         event = _EVENT.validate_python(item)
     except ValidationError as exc:
         return _rejection_from(exc, item, index)
-    brand = normalize_brand(event.brand)
+    return _checked(event, index, is_declared, now)
+
+
+def _checked(
+    event: dict[str, Any], index: int | None, is_declared: Callable[[str], bool], now: float
+) -> Record | Rejection:
+    """The rules a schema cannot say: a declared brand, a time not in the future."""
+    brand = normalize_brand(event["brand"])
     if not is_declared(brand):
-        return Rejection("undeclared_brand", f"brand {event.brand!r} is not declared",
-                         event.type, index, "brand")
-    if event.ts > now + MAX_FUTURE_SECONDS:
-        return Rejection("future_timestamp", f"ts is {event.ts - now:.0f} s in the future",
-                         event.type, index, "ts")
-    return event.model_copy(update={"brand": brand}) if brand != event.brand else event
+        return Rejection("undeclared_brand", f"brand {event['brand']!r} is not declared",
+                         event["type"], index, "brand")
+    if event["ts"] > now + MAX_FUTURE_SECONDS:
+        return Rejection("future_timestamp", f"ts is {event['ts'] - now:.0f} s in the future",
+                         event["type"], index, "ts")
+    event["brand"] = brand
+    return {k: v for k, v in event.items() if v is not None} if None in event.values() else event
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedMessage:
-    accepted: list[BaseModel]
+    accepted: list[Record]
     rejected: list[Rejection]
 
 
@@ -199,17 +213,17 @@ def parse_message(raw: bytes, is_declared: Callable[[str], bool], now: float) ->
         decoded = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         return ParsedMessage([], [Rejection("malformed_json", str(exc), "unknown")])
-    items: Iterable[tuple[int | None, Any]] = (
-        enumerate(decoded) if isinstance(decoded, list) else [(None, decoded)]
-    )
-    accepted: list[BaseModel] = []
+    if isinstance(decoded, list):
+        try:  # the usual case, a batch without schema errors, in one call
+            items = _EVENTS.validate_python(decoded)
+        except ValidationError:  # find the bad items one by one
+            results = [validate_event(item, i, is_declared, now) for i, item in enumerate(decoded)]
+        else:
+            results = [_checked(item, i, is_declared, now) for i, item in enumerate(items)]
+    else:
+        results = [validate_event(decoded, None, is_declared, now)]
+    accepted: list[Record] = []
     rejected: list[Rejection] = []
-    for index, item in items:
-        result = validate_event(item, index, is_declared, now)
+    for result in results:
         (rejected if isinstance(result, Rejection) else accepted).append(result)
     return ParsedMessage(accepted, rejected)
-
-
-def to_record(event: BaseModel) -> dict[str, Any]:
-    """The compact form forwarded to the KPI agents: normalised, absent fields left out."""
-    return event.model_dump(exclude_none=True)

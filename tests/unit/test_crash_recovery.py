@@ -1,60 +1,54 @@
 """Whatever prefix of a family's changelog survives a crash, replaying gives exact state.
 
-Kafka keeps the writes of one changelog partition in order, so a worker killed
-at any moment leaves a prefix of them; the consumer offset it committed is at
-most the first batch whose writes are not all in that prefix (Faust flushes
-the producer before committing). These tests cut the changelog at every write,
-replay from there, and compare with an uninterrupted run.
+State is written behind: a flush before every offset commit writes each key
+changed since the last one (agents/state.py). Kafka keeps the writes of one
+changelog partition in order, so a worker killed at any moment leaves a prefix
+of them, and the committed offset is the one of the last flush that completed
+(or an earlier one: at-least-once). These tests cut the changelog at every
+write, replay from there, and compare with an uninterrupted run, for flushes
+after every batch and after several.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
+import pytest
 
 from agents.app import Pipeline
 from agents.engagement import Engagement
 from agents.family import Batch
-from agents.state import SeenEventIds
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import Family
-from streams.events import parse_message, to_record
+from streams.events import parse_message
 from streams.topics import TopicNames
 
 NOW = 1_800_000_000.0
-Write = tuple[int, str, Any]  # (batch offset, key, value or None for a delete)
+Write = tuple[str, Any]  # (key, value or None for a delete)
 MAX_CRASHES = 2_000
 
 
-class LoggedTable(dict):
-    """A Faust table stand-in that logs every write, as its changelog would."""
+class LoggedTable:
+    """A Faust table stand-in whose changelog is a list."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.data: dict[str, Any] = {}
         self.log: list[Write] = []
-        self.offset = -1  # the batch being processed
 
-    @property
-    def data(self) -> dict:
-        return self
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        self.log.append((self.offset, key, orjson.loads(orjson.dumps(value))))
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self.log.append((self.offset, key, None))
+    def send_changelog(self, _partition: int, key: str, value: Any, **_options: Any) -> None:
+        self.log.append((key, orjson.loads(orjson.dumps(value))))
 
 
 class StubApp:
-    """Hands out logged tables instead of Faust tables."""
+    """Hands out logged tables instead of Faust tables; owns every partition."""
 
-    def __init__(self) -> None:
+    def __init__(self, topics: list[str]) -> None:
         self.tables: dict[str, LoggedTable] = {}
+        actives = [SimpleNamespace(topic=t, partition=0) for t in topics]
+        self.assignor = SimpleNamespace(assigned_actives=lambda: actives)
 
     def Table(self, name: str, **_options: Any) -> LoggedTable:
         return self.tables.setdefault(name, LoggedTable())
@@ -64,25 +58,29 @@ class Worker:
     """The engagement family with duplicate detection, as its agent runs it."""
 
     def __init__(self, restored: dict[str, dict[str, Any]]) -> None:
-        config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"]})
-        self.app = StubApp()
-        pipeline = Pipeline(config, self.app, TopicNames(config.topics, config.app_id))  # type: ignore[arg-type]
-        self.engagement = Engagement(pipeline)
-        self.seen = SeenEventIds(pipeline.section(Family.ENGAGEMENT, "seen"), 7_200)
-        pipeline.on_restore(Family.ENGAGEMENT, self.seen.on_changelog_value)
+        config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
+                                        "partitions": 1})
+        names = TopicNames(config.topics, config.app_id)
+        self.app = StubApp([names.family(f) for f in Family])
+        self.pipeline = Pipeline(config, self.app, names)  # type: ignore[arg-type]
+        self.engagement = Engagement(self.pipeline)
+        self.seen = self.pipeline.seen_ids(Family.ENGAGEMENT)
+        self.flushes: list[tuple[int, int]] = []  # (changelog length, offset to commit)
         for name, records in restored.items():  # what changelog recovery restores
-            dict.update(self.app.tables[name], records)
+            self.app.tables[name].data.update(records)
             for key, value in records.items():
-                for listener in pipeline.restore_listeners[Family.ENGAGEMENT]:
+                for listener in self.pipeline.restore_listeners[Family.ENGAGEMENT]:
                     listener(key, value)
 
-    def run(self, numbered: list[tuple[int, list[dict[str, Any]]]]) -> Any:
-        for offset, events in numbered:
-            for table in self.app.tables.values():
-                table.offset = offset
+    def run(self, numbered: list[tuple[int, list[dict[str, Any]]]], flush_every: int) -> Any:
+        for i, (offset, events) in enumerate(numbered, start=1):
             fresh, _duplicates = self.seen.split(events, partition=0, offset=offset)
             if fresh:
                 self.engagement.handle(Batch(offset, "acme", fresh, NOW))
+            if i % flush_every == 0 or i == len(numbered):
+                self.pipeline.flush_state()
+                [table] = self.app.tables.values()
+                self.flushes.append((len(table.log), offset + 1))
         return self.engagement.views(NOW)
 
 
@@ -91,7 +89,7 @@ def event(kind: str, n: int, ago: float, **fields: Any) -> dict[str, Any]:
            "platform": "vk", "account": "main", **fields}
     parsed = parse_message(orjson.dumps(raw), lambda _brand: True, NOW)
     assert not parsed.rejected, parsed.rejected
-    return orjson.loads(orjson.dumps(to_record(parsed.accepted[0])))
+    return orjson.loads(orjson.dumps(parsed.accepted[0]))
 
 
 def batches() -> list[list[dict[str, Any]]]:
@@ -112,7 +110,7 @@ def batches() -> list[list[dict[str, Any]]]:
 
 def restored_prefix(log: list[Write], cut: int) -> dict[str, Any]:
     state: dict[str, Any] = {}
-    for _offset, key, value in log[:cut]:
+    for key, value in log[:cut]:
         if value is None:
             state.pop(key, None)
         else:
@@ -120,32 +118,40 @@ def restored_prefix(log: list[Write], cut: int) -> dict[str, Any]:
     return state
 
 
-def crashes(logs: dict[str, list[Write]]) -> list[dict[str, int]]:
-    """Every combination of surviving prefixes, one per changelog (sampled when too many)."""
-    combos = [dict(zip(logs, cuts, strict=True))
-              for cuts in itertools.product(*(range(len(log) + 1) for log in logs.values()))]
-    return combos if len(combos) <= MAX_CRASHES else random.Random(7).sample(combos, MAX_CRASHES)
+def crash_points(length: int) -> list[int]:
+    cuts = list(range(length + 1))
+    return cuts if len(cuts) <= MAX_CRASHES else random.Random(7).sample(cuts, MAX_CRASHES)
 
 
-def test_a_crash_after_any_changelog_write_replays_to_exact_values():
+@pytest.mark.parametrize("flush_every", [1, 2, 3])
+def test_a_crash_after_any_changelog_write_replays_to_exact_values(flush_every):
     numbered = list(enumerate(batches()))
     uninterrupted = Worker({})
-    expected = uninterrupted.run(numbered)
+    expected = uninterrupted.run(numbered, flush_every)
     assert expected["acme", "vk"]["1h"].gained["likes"] > 0  # the run did count
-    logs = {name: table.log for name, table in uninterrupted.app.tables.items()}
-    for cuts in crashes(logs):
-        restored = {name: restored_prefix(logs[name], cut) for name, cut in cuts.items()}
-        # Faust flushes before committing: the committed offset is at most the first
-        # batch with a write lost in the crash.
-        committed = min((offset for name, cut in cuts.items() for offset, _k, _v
-                         in logs[name][cut:]), default=len(numbered))
-        for replay_from in {max(0, committed - 1), committed}:  # at-least-once: maybe earlier
-            assert Worker(restored).run(numbered[replay_from:]) == expected, cuts
+    [(name, table)] = uninterrupted.app.tables.items()
+    for cut in crash_points(len(table.log)):
+        restored = {name: restored_prefix(table.log, cut)}
+        # Offsets are committed after a flush completes; maybe not yet the last one.
+        commits = [0] + [offset for end, offset in uninterrupted.flushes if end <= cut]
+        for replay_from in set(commits[-2:]):
+            replayed = Worker(restored).run(numbered[replay_from:], flush_every)
+            assert replayed == expected, (cut, replay_from)
+
+
+def test_flushes_write_each_changed_key_once_and_posts_last():
+    worker = Worker({})
+    worker.run(list(enumerate(batches())), flush_every=len(batches()))
+    [table] = worker.app.tables.values()
+    keys = [key for key, _value in table.log]
+    assert len(keys) == len(set(keys))
+    sections = [orjson.loads(key)[0] for key in keys]
+    assert sections.index("posts") > max(i for i, s in enumerate(sections) if s == "buckets")
 
 
 def test_all_engagement_state_lives_in_one_table():
     worker = Worker({})
-    worker.run(list(enumerate(batches())))
+    worker.run(list(enumerate(batches())), flush_every=1)
     [table] = worker.app.tables.values()
-    sections = {orjson.loads(key)[0] for _offset, key, _value in table.log}
+    sections = {orjson.loads(key)[0] for key, _value in table.log}
     assert sections == {"buckets", "posts", "accounts", "seen"}

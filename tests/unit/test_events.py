@@ -32,13 +32,13 @@ def only_rejection(value: object | bytes) -> Rejection:
 
 def test_rfc3339_with_offset_is_converted_to_unix_seconds():
     parsed = parse(event(ts="2027-01-15T07:00:00Z"))
-    assert parsed.accepted[0].ts == 1799996400.0
-    assert parse(event(ts="2027-01-15T10:00:00+03:00")).accepted[0].ts == 1799996400.0
+    assert parsed.accepted[0]["ts"] == 1799996400.0
+    assert parse(event(ts="2027-01-15T10:00:00+03:00")).accepted[0]["ts"] == 1799996400.0
 
 
 def test_batch_rejects_only_its_bad_items():
     parsed = parse([event(event_id="a"), 42, event(event_id="b", action="dance"), event()])
-    assert [e.event_id for e in parsed.accepted] == ["a", "e1"]
+    assert [e["event_id"] for e in parsed.accepted] == ["a", "e1"]
     assert [(r.reason, r.index) for r in parsed.rejected] == [
         ("not_an_object", 1), ("invalid_field", 2)]
 
@@ -50,8 +50,8 @@ def test_empty_batch_is_no_event():
 
 def test_platform_is_lowercased_and_brand_compared_after_nfc():
     accepted = parse(event(platform="VK", brand="Cafe\u0301")).accepted[0]
-    assert accepted.platform == "vk"
-    assert accepted.brand == "Café"
+    assert accepted["platform"] == "vk"
+    assert accepted["brand"] == "Café"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_mention_text_limit_counts_code_points():
 
 def test_sentiment_accepts_integer_bounds_and_lang_is_lowercased():
     accepted = parse(mention(sentiment=-1, lang="RU")).accepted[0]
-    assert (accepted.sentiment, accepted.lang) == (-1.0, "ru")
+    assert (accepted["sentiment"], accepted["lang"]) == (-1.0, "ru")
 
 
 @pytest.mark.parametrize(

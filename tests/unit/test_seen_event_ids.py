@@ -16,7 +16,9 @@ class DictTable(dict):
 
 
 def section(table: DictTable | None = None, name: str = "seen") -> Section:
-    return Section(DictTable() if table is None else table, name)
+    # seen ids are keyed by (partition, offset); every test brand is on partition 0
+    return Section(DictTable() if table is None else table, name,
+                   lambda parts: parts[0] if name == "seen" else 0)
 
 
 def records(*ids: str, ts: float = 1_000.0) -> list[dict]:
@@ -52,14 +54,13 @@ def test_ids_are_forgotten_after_retention_only_in_owned_partitions():
     for table_value in seen.section.table.values():
         table_value["w"] = 0  # arrived long ago
     expired = seen.expire(now=1_000, owned={0})
-    assert [(p, key_parts(k)) for p, k in expired] == [(0, ["seen", 0, 1])]
+    assert [key_parts(k) for k in expired] == [["seen", 0, 1]]
     fresh, _ = seen.split(records("a", ts=1_000), partition=0, offset=9)
     assert fresh  # forgotten, so accepted again
 
 
 def test_a_replayed_batch_does_not_add_its_counters_twice():
-    buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")],
-                            partition_of=lambda _b: 0)
+    buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")])
     for offset in (3, 3, 2):  # a replay of 3, and an older batch arriving after it
         buckets.apply(offset, "acme", "vk", [Contribution(1_000, {"likes": 2})], now=1_010)
     views = buckets.views(now=1_010)
@@ -67,8 +68,7 @@ def test_a_replayed_batch_does_not_add_its_counters_twice():
 
 
 def test_the_total_view_carries_the_newest_bucket_with_events_as_freshness():
-    buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")],
-                            partition_of=lambda _b: 0)
+    buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")])
     buckets.apply(1, "acme", "vk", [Contribution(1_003, {"likes": 1}),
                                     Contribution(1_017, {"likes": 1})], now=1_020)
     assert buckets.views(now=1_020)["acme", "vk"]["total"].newest_event == 1_015
