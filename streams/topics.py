@@ -1,7 +1,7 @@
 """Topics: the contract's input and dead-letter topics, and the internal per-family topics.
 
-Collectors may key and batch messages any way they like, so the ingest agent
-re-keys valid events by brand onto one internal topic per KPI family. All of a
+Collectors may key and batch messages any way they like, so the ingest stage
+routes valid events by brand partition onto one internal topic per KPI family. All of a
 brand's state then lives on one partition, whichever worker owns it.
 """
 
