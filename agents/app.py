@@ -113,15 +113,16 @@ class Pipeline:
         written: dict[Family, set[int]] = {}
         for family in self.tables:
             owned = self.owned_partitions(family)
-            sections = [s for s in self.sections.values() if s.table is self.tables[family]]
-            for section in sorted(sections, key=lambda s: s.baseline):
+            for section in sorted(self.sections_of(family), key=lambda s: s.baseline):
                 written.setdefault(family, set()).update(section.flush(owned))
         return written
 
     def discard_changes(self, revoked: set[int], family: Family) -> None:
-        for section in self.sections.values():
-            if section.table is self.tables.get(family):
-                section.discard_changes(revoked)
+        for section in self.sections_of(family):
+            section.discard_changes(revoked)
+
+    def sections_of(self, family: Family) -> list[Section]:
+        return [s for s in self.sections.values() if s.table is self.tables.get(family)]
 
     def on_restore(self, family: Family, listener: Callable[[str, Any], None]) -> None:
         """Call ``listener(key, value)`` for each record the family's table restores."""

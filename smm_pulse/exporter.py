@@ -60,21 +60,12 @@ def render_kpis(samples: Iterable[Sample]) -> bytes:
     (label name checks, Sample objects), seconds of the event loop per scrape
     with hundreds of brands; tests/unit/test_exporter.py checks both agree.
     """
-    lines: dict[str, list[str]] = {kpi.metric: [] for kpi in CATALOG}
+    lines: dict[str, list[str]] = {metric: [header] for metric, header in _HEADERS.items()}
     for kpi, values, value in samples:
         labels = ",".join(f'{name}="{_escape_label(v)}"'
                           for name, v in sorted(zip(kpi.labels, values, strict=True)))
         lines[kpi.metric].append(f"{exposed_name(kpi)}{{{labels}}} {floatToGoString(value)}\n")
-    out = []
-    first: dict[str, Kpi] = {}  # KPIs told apart by constant labels share a metric
-    for kpi in CATALOG:
-        first.setdefault(kpi.metric, kpi)
-    for metric, kpi in first.items():
-        kind = "counter" if kpi.scope is Scope.TOTAL else "gauge"
-        help_text = kpi.help.replace("\\", "\\\\").replace("\n", "\\n")
-        out.append(f"# HELP {exposed_name(kpi)} {help_text}\n# TYPE {exposed_name(kpi)} {kind}\n")
-        out.extend(lines[metric])
-    return "".join(out).encode()
+    return "".join(line for metric_lines in lines.values() for line in metric_lines).encode()
 
 
 def exposed_name(kpi: Kpi) -> str:
@@ -84,6 +75,19 @@ def exposed_name(kpi: Kpi) -> str:
 
 def _escape_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _header(kpi: Kpi) -> str:
+    kind = "counter" if kpi.scope is Scope.TOTAL else "gauge"
+    help_text = kpi.help.replace("\\", "\\\\").replace("\n", "\\n")
+    return f"# HELP {exposed_name(kpi)} {help_text}\n# TYPE {exposed_name(kpi)} {kind}\n"
+
+
+# HELP and TYPE per metric, from its first catalog entry (KPIs told apart by
+# constant labels share a metric): the same at every scrape, so built once.
+_HEADERS: dict[str, str] = {}
+for _kpi in CATALOG:
+    _HEADERS.setdefault(_kpi.metric, _header(_kpi))
 
 
 class HealthCollector(Collector):
