@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from smm_pulse.sentiment import Sentiment, signals
-from smm_pulse.sentiment.english import EnglishScorer
+from smm_pulse.sentiment.english import english_engine
 from smm_pulse.sentiment.language import cyrillic_share, detect
-from smm_pulse.sentiment.russian import RussianScorer
+from smm_pulse.sentiment.russian import russian_engine
 
 MIXED_SHARE = 0.2  # below this share of letters, the other language is a loan word or a name
 # One faint cue ("ok", a lone ")") does not make a mention positive or negative: scores
@@ -20,8 +20,8 @@ def calibrated(score: float) -> float:
 
 class RuleScorer:
     def __init__(self) -> None:
-        self.english = EnglishScorer()
-        self.russian = RussianScorer(foreign=self.english.lexicon)
+        self.english = english_engine()
+        self.russian = russian_engine(foreign=self.english.vocabulary)
 
     def score(self, text: str, lang: str | None = None) -> Sentiment:
         russian_share = cyrillic_share(text)

@@ -1,9 +1,7 @@
-"""Russian: lemmas (pymorphy3), the project's lexicon, negation, intensifiers, complaint patterns.
+"""Russian: lemmas (pymorphy3), the project's lexicon, and the words the shared rules act on.
 
-The lexicon (``data/ru_lexicon.tsv``) was written for this project. Rules follow
-VADER's: a negator flips and damps the next sentiment word within three words,
-an intensifier strengthens it, a contrast ("но") weighs what follows more than
-what precedes, and the sum is mapped into [-1, 1] the same way.
+The lexicon (``data/ru_lexicon.tsv``) was written for this project; the rules
+are in ``engine.py``.
 """
 
 from __future__ import annotations
@@ -14,11 +12,8 @@ from importlib.resources import files
 
 import pymorphy3
 
-from smm_pulse.sentiment import signals
+from smm_pulse.sentiment.engine import RuleEngine, Rules, Vocabulary, unstretched
 
-NEGATORS = frozenset({"не", "ни", "нет", "без", "никогда", "нельзя", "ничуть"})
-NEGATION_SCALE = -0.74  # VADER's
-NEGATION_SCOPE = 3  # words after a negator it still reaches
 BOOSTERS = {
     "очень": 0.4, "оч": 0.4, "самый": 0.3, "крайне": 0.5, "совсем": 0.3, "абсолютно": 0.4,
     "невероятно": 0.5, "жутко": 0.4, "дико": 0.4, "реально": 0.3, "просто": 0.2,
@@ -28,7 +23,6 @@ BOOSTERS = {
     "немного": -0.3, "чуть": -0.3, "слегка": -0.3, "относительно": -0.2, "почти": -0.2,
     "вроде": -0.3, "довольно": -0.1,
 }
-CONTRASTS = frozenset({"но", "однако", "зато"})
 # "не" + lemma: what the pair means in brand talk (stronger than a flipped neutral word).
 NOT_PHRASES = {
     "работать": -2.0, "мочь": -1.5, "отвечать": -2.0, "ответить": -2.0, "приходить": -1.5,
@@ -43,10 +37,11 @@ NOT_PHRASES = {
 WAITING_ORDINALS = frozenset({"второй", "третий", "четвёртый", "пятый", "который", "целый",
                               "несколько", "неделя", "месяц"})
 WAITING_UNITS = frozenset({"день", "неделя", "месяц", "час", "раз", "сутки"})
-WAITING_VALENCE = -1.5
-
-_TOKEN = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z0-9]+)*|[.,;:!?]", re.IGNORECASE)
-_BREAKS = frozenset(".,;:!?")
+TOKENS = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z0-9]+)*|[.,;:!?]", re.IGNORECASE)
+RULES = Rules(
+    negators=frozenset({"не", "ни", "нет", "без", "никогда", "нельзя", "ничуть"}),
+    boosters=BOOSTERS, contrasts=frozenset({"но", "однако", "зато"}),
+    negated_phrases=NOT_PHRASES, waiting_counts=WAITING_ORDINALS, waiting_units=WAITING_UNITS)
 
 
 def load_lexicon() -> dict[str, float]:
@@ -55,67 +50,32 @@ def load_lexicon() -> dict[str, float]:
     return {word: float(value) for word, value in rows}
 
 
-class RussianScorer:
-    def __init__(self, foreign: dict[str, float] | None = None) -> None:
-        """``foreign``: valences of Latin words met in Russian text (the English lexicon)."""
+class RussianVocabulary:
+    def __init__(self, foreign: Vocabulary | None = None) -> None:
+        """``foreign`` reads Latin words met in Russian text (the English vocabulary)."""
         self.lexicon = load_lexicon()
-        self.foreign = foreign or {}
-        morph = pymorphy3.MorphAnalyzer()
-        # Brand talk repeats its words: one dictionary lookup per distinct word.
-        self.lemma = functools.lru_cache(maxsize=200_000)(
-            lambda word: morph.parse(word)[0].normal_form)
+        self.foreign = foreign
+        self.morph = pymorphy3.MorphAnalyzer()
+        # Brand talk repeats its words: each distinct word is resolved once.
+        self.valence = functools.lru_cache(maxsize=200_000)(self._valence)
 
-    def valence(self, word: str) -> tuple[str, float]:
-        """(lemma, valence) of a lower-case word: the word itself first, then its lemma."""
+    def _valence(self, word: str) -> tuple[str, float]:
+        """The word itself, else the first of its lemmas in the lexicon ("плохо" is an adverb
+        and a short adjective: either lemma may carry the sentiment), else its likeliest lemma."""
         if word in self.lexicon:
             return word, self.lexicon[word]
         if word.isascii():
-            return word, self.foreign.get(word, 0.0)
-        lemma = self.lemma(word)
-        return lemma, self.lexicon.get(lemma, 0.0)
+            return self.foreign.valence(word) if self.foreign else (word, 0.0)
+        variants = unstretched(word)
+        if variants:  # "ужаааас", "оооочень": the variant the dictionary knows
+            known = [v for v in variants if v in self.lexicon or self.morph.word_is_known(v)]
+            return self._valence(known[0] if known else variants[-1])
+        lemmas = [parse.normal_form for parse in self.morph.parse(word)]
+        for lemma in lemmas:
+            if lemma in self.lexicon:
+                return lemma, self.lexicon[lemma]
+        return lemmas[0], 0.0
 
-    def total(self, text: str) -> float:
-        """The valence sum of a text before normalisation."""
-        sentiments: list[float] = []
-        lemmas: list[str] = []
-        contrast_at = -1
-        raw_tokens = _TOKEN.findall(text)
-        for index, raw in enumerate(raw_tokens):
-            word = raw.lower()
-            if word in _BREAKS:
-                lemmas.append(word)
-                sentiments.append(0.0)
-                continue
-            lemma, value = self.valence(word)
-            previous = lemmas[-1] if lemmas else ""
-            if previous == "не" and lemma in NOT_PHRASES:
-                value = NOT_PHRASES[lemma]
-                sentiments[-1] = 0.0
-            elif previous in WAITING_ORDINALS and lemma in WAITING_UNITS:
-                value = WAITING_VALENCE
-            elif value:
-                value = self._modified(value, lemmas, raw, text)
-            if lemma in CONTRASTS:
-                contrast_at = index
-            lemmas.append(lemma)
-            sentiments.append(value)
-        if contrast_at >= 0:
-            sentiments = [v * (0.5 if i < contrast_at else 1.5) for i, v in enumerate(sentiments)]
-        total = sum(sentiments) + signals.emoticon_valence(text) + signals.emoji_valence(text)
-        return total + signals.exclamation_boost(text, total)
 
-    def _modified(self, value: float, before: list[str], raw: str, text: str) -> float:
-        """Intensifiers, capitals and negation acting on a sentiment word."""
-        if before and before[-1] in BOOSTERS:
-            value += BOOSTERS[before[-1]] * (1 if value > 0 else -1)
-        if raw.isupper() and len(raw) > 2 and not text.isupper():
-            value += 0.733 * (1 if value > 0 else -1)
-        for word in reversed(before[-NEGATION_SCOPE:]):
-            if word in _BREAKS or word in CONTRASTS:
-                break
-            if word in NEGATORS:
-                return value * NEGATION_SCALE
-        return value
-
-    def score(self, text: str) -> float:
-        return signals.normalize(self.total(text))
+def russian_engine(foreign: Vocabulary | None = None) -> RuleEngine:
+    return RuleEngine(TOKENS, RussianVocabulary(foreign), RULES)
