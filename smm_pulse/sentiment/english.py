@@ -35,12 +35,17 @@ NOT_PHRASES = {
     **dict.fromkeys(("load", "loading", "open", "opening", "arrive", "arrived",
                      "deliver", "delivered", "fix", "fixed", "resolved", "refund",
                      "refunded", "received", "get", "got"), -1.5),
+    # "no reply", "no signal": what a customer lacks.
+    **dict.fromkeys(("response", "signal", "service", "connection",
+                     "internet", "access", "update"), -1.5),
+    "again": -2.0,  # "never again"
+    "wait": 2.0,  # "can't wait": eager
 }
 # "like" is a verb of liking after its subject or an adverb; elsewhere it compares ("looks
 # like", "like a").
 LIKERS = frozenset({"i", "we", "you", "they", "he", "she", "really", "also", "totally",
                     "just", "still", "do", "did", "does", "actually", "definitely", "to"})
-TOKENS = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:-[a-z0-9]+)*|[.,;:!?]", re.IGNORECASE)
+TOKENS = re.compile(r"[a-zA-Z0-9]+(?:['’][a-zA-Z]+)?(?:-[a-zA-Z0-9]+)*|[.,;:!?]")
 
 
 def _with_curly_apostrophes(words: list[str]) -> frozenset[str]:

@@ -17,6 +17,8 @@ EMOJI: dict[str, float] = {
     **dict.fromkeys("😤😒🙄😩😫😖😣😞😔😟😕🙁☹😢😥😰😨😱💔😭😪😓🤦🤯🥺😬❌🚫⛔", -2.0),
 }
 
+_EMOJI = frozenset(EMOJI)
+
 # Brackets without a partner smile or frown: "спасибо)", ")))", ":-(" , "((("; ":D" too.
 _GRIN = re.compile(r"[:;=xXхХ]-?[DРР]\b")
 _RUN = re.compile(r"\)+|\(+")
@@ -34,10 +36,7 @@ def emoticon_valence(text: str) -> float:
 
 def emoji_valence(text: str) -> float:
     """The sum over emoji, each kind counted at most twice (a row of hearts is one feeling)."""
-    counts: dict[str, int] = {}
-    for char in text:
-        if char in EMOJI:
-            counts[char] = counts.get(char, 0) + 1
+    counts = {char: text.count(char) for char in _EMOJI.intersection(text)}
     return sum(EMOJI[char] * min(n, 2) * (0.75 if n > 1 else 1) for char, n in counts.items())
 
 

@@ -69,6 +69,39 @@ def test_a_contrast_weighs_what_follows_more():
     assert label("Приложение красивое, но постоянно глючит и зависает") == "negative"
 
 
+def test_a_question_judges_less_than_a_statement():
+    assert label("Is the new app good?") == "neutral" != label("The new app is good.")
+    assert label("Поддержка плохая?") == "neutral" != label("Поддержка плохая.")
+    assert label("Is anyone else's app broken again?? worst bank ever") == "negative"
+
+
+def test_names_made_of_sentiment_words_are_not_judgements():
+    assert label("Picked up a TV at Best Buy") == "neutral"
+    assert label("Picked up a TV at Best Buy, best price ever") == "positive"
+
+
+def test_like_counts_as_liking_only_after_its_subject():
+    assert label("It looks like a new logo") == "neutral"
+    assert label("I like the new logo") == "positive"
+
+
+def test_a_modifier_with_its_own_valence_only_modifies():
+    assert label("супер плохо") == "negative"  # not "супер" +3 against "плохо"
+    assert label("no good") == "negative"
+
+
+def test_stretched_words_and_adverbs_read_as_their_dictionary_form():
+    assert label("sooo goood") == "positive"
+    assert label("ужаааас") == "negative"
+    assert label("одиноко") == "negative"  # the lexicon has the adjective одинокий
+
+
+def test_what_a_customer_lacks_or_awaits_is_a_complaint_or_eagerness():
+    assert label("no reply from support") == "negative"
+    assert label("нет связи второй день") == "negative"
+    assert label("can't wait for the new phone") == "positive"
+
+
 def test_mixed_language_text_is_read_by_both_scorers():
     assert label("Сбер app is awful, ужасно 😡") == "negative"
     assert label("Приложение Сбера просто awesome") == "positive"  # the English word counts
