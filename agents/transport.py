@@ -3,7 +3,8 @@
 Before committing offsets the consumer has the app flush the tables' changes
 (``App.before_commit``), so a committed offset never outruns durable state.
 
-The fix: never-committed partitions seek to the beginning.
+Two fixes: never-committed partitions seek to the beginning, and the consumer's
+fetch wait is shortened (``FETCH_MAX_WAIT_MS``).
 
 After a rebalance Faust drops the records it fetched for partitions that were
 still paused for recovery, and relies on "seek stream partitions to committed
@@ -20,11 +21,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as driver
+
+# Faust's consumer asks the broker to hold an empty fetch for 1.5 s. The embedded
+# broker does not answer a held fetch when data arrives (a message produced during
+# the wait came ~0.2-1.3 s late with 1,000-1,500 ms, at once with <= 750 ms; see
+# docs/benchmarks.md), so each hop added up to 1.5 s to freshness.
+FETCH_MAX_WAIT_MS = 100
 
 
 class ConsumerThread(driver.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: driver.Transport) -> AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # not a setting of Faust's
+        return consumer
+
     async def seek_to_committed(self) -> Mapping[TopicPartition, int]:
         return await self.call_thread(self._seek_to_committed_or_beginning)
 

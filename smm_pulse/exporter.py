@@ -29,20 +29,22 @@ Sample = tuple[Kpi, tuple[str, ...], float]  # KPI, label values in ``kpi.labels
 
 def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None) -> Iterator[Sample]:
     """The KPI catalog evaluated on the views of owned, declared brands (or one brand)."""
+    windows = [window.name for window in pipeline.windows]
     for family, source in pipeline.views.items():
-        kpis = [k for k in CATALOG if k.family is family]
+        kpis = [(k, k.labels, windows if k.scope in WINDOWED else [TOTAL])
+                for k in CATALOG if k.family is family]
         for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
             if brand is not None and pair_brand != brand:
                 continue
-            for kpi in kpis:
-                for window in pipeline.windows if kpi.scope in WINDOWED else [None]:
-                    value = kpi.value(views[window.name if window else TOTAL])
+            for kpi, names, view_names in kpis:
+                for view_name in view_names:
+                    value = kpi.value(views[view_name])
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
                     labels = {"brand": pair_brand, "platform": platform,
-                              "window": window.name if window else ""}
-                    labels.update(kpi.const_labels)
-                    yield kpi, tuple(labels[name] for name in kpi.labels), value
+                              "window": "" if view_name == TOTAL else view_name,
+                              **dict(kpi.const_labels)}
+                    yield kpi, tuple(labels[name] for name in names), value
 
 
 def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:
@@ -61,11 +63,30 @@ def render_kpis(samples: Iterable[Sample]) -> bytes:
     with hundreds of brands; tests/unit/test_exporter.py checks both agree.
     """
     lines: dict[str, list[str]] = {metric: [header] for metric, header in _HEADERS.items()}
+    if len(_SERIES) > MAX_CACHED_SERIES:
+        _SERIES.clear()
     for kpi, values, value in samples:
-        labels = ",".join(f'{name}="{_escape_label(v)}"'
-                          for name, v in sorted(zip(kpi.labels, values, strict=True)))
-        lines[kpi.metric].append(f"{exposed_name(kpi)}{{{labels}}} {floatToGoString(value)}\n")
+        key = (id(kpi), values)
+        series = _SERIES.get(key)
+        if series is None:
+            series = _SERIES[key] = _series(kpi, values)
+        # floatToGoString only rewrites numbers from 1e6 up, inf and NaN: the same text.
+        number = repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
+        lines[kpi.metric].append(f"{series} {number}\n")
     return "".join(line for metric_lines in lines.values() for line in metric_lines).encode()
+
+
+# The series part of a sample line ('name{label="value",...}') by (KPI, label values):
+# series persist from scrape to scrape, so each is written once (bounded: brands are
+# declared; the cache starts afresh should platforms grow past the bound).
+_SERIES: dict[tuple[int, tuple[str, ...]], str] = {}
+MAX_CACHED_SERIES = 1_000_000
+
+
+def _series(kpi: Kpi, values: tuple[str, ...]) -> str:
+    labels = ",".join(f'{name}="{_escape_label(v)}"'
+                      for name, v in sorted(zip(kpi.labels, values, strict=True)))
+    return f"{exposed_name(kpi)}{{{labels}}}"
 
 
 def exposed_name(kpi: Kpi) -> str:

@@ -13,7 +13,7 @@ from smm_pulse.kpi.catalog import CATALOG, Scope
 def samples() -> list[Sample]:
     """Every catalog entry, with awkward brand names and values."""
     brands = ['plain', 'quote"d', "back\\slash", "new\nline", "Café ☕"]
-    values = [0, 1, 0.1, 1e-7, 12_345_678_901_234.0, -2.5]
+    values = [0, 1, 0.1, 1e-7, 12_345_678_901_234.0, -2.5, 999_999.75, 1e6, -3e6, 7]
     found = []
     for i, kpi in enumerate(CATALOG):
         for j, brand in enumerate(brands):
@@ -60,3 +60,10 @@ def test_sample_lines_are_byte_identical_to_prometheus_client():
     theirs = sorted(line for line in by_prometheus_client(found).decode().splitlines()
                     if not line.startswith("#"))
     assert ours == theirs
+
+
+
+def test_a_later_scrape_writes_its_own_values_on_the_cached_series():
+    render_kpis(samples())
+    changed = [(kpi, labels, value + 1) for kpi, labels, value in samples()]
+    assert parsed(render_kpis(changed)) == parsed(by_prometheus_client(changed))

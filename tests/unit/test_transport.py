@@ -1,12 +1,13 @@
-"""The consumer fix: partitions without a committed offset seek back to their beginning."""
+"""The consumer fixes: never-committed partitions seek to their beginning; a short fetch wait."""
 
 from __future__ import annotations
 
 import asyncio
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.transport.drivers import aiokafka as driver
 
-from agents.transport import ConsumerThread
+from agents.transport import FETCH_MAX_WAIT_MS, ConsumerThread
 
 NEVER, AT_ZERO, COMMITTED = (TopicPartition("t", p) for p in range(3))
 
@@ -31,3 +32,13 @@ def test_never_committed_partitions_are_read_again_from_their_beginning():
     committed = asyncio.run(thread._seek_to_committed_or_beginning())
     assert committed == {NEVER: None, AT_ZERO: 0, COMMITTED: 5}
     assert consumer.to_beginning == [NEVER, AT_ZERO]
+
+
+def test_the_worker_consumer_waits_briefly_for_data(monkeypatch):
+    async def as_faust_builds_it() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(fetch_max_wait_ms=1500)
+
+    monkeypatch.setattr(driver.AIOKafkaConsumerThread, "_create_worker_consumer",
+                        lambda self, transport: asyncio.run(as_faust_builds_it()))
+    consumer = ConsumerThread.__new__(ConsumerThread)._create_worker_consumer(None)
+    assert consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS <= 100
