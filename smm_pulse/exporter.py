@@ -31,19 +31,19 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None) -> Ite
     """The KPI catalog evaluated on the views of owned, declared brands (or one brand)."""
     windows = [window.name for window in pipeline.windows]
     for family, source in pipeline.views.items():
-        kpis = [(k, k.labels, windows if k.scope in WINDOWED else [TOTAL])
+        kpis = [(k, k.labels, dict(k.const_labels), windows if k.scope in WINDOWED else [TOTAL])
                 for k in CATALOG if k.family is family]
         for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
             if brand is not None and pair_brand != brand:
                 continue
-            for kpi, names, view_names in kpis:
+            for kpi, names, const_labels, view_names in kpis:
                 for view_name in view_names:
                     value = kpi.value(views[view_name])
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
                     labels = {"brand": pair_brand, "platform": platform,
                               "window": "" if view_name == TOTAL else view_name,
-                              **dict(kpi.const_labels)}
+                              **const_labels}
                     yield kpi, tuple(labels[name] for name in names), value
 
 
@@ -94,14 +94,19 @@ def exposed_name(kpi: Kpi) -> str:
     return kpi.metric.removesuffix("_total") + "_total" if kpi.scope is Scope.TOTAL else kpi.metric
 
 
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
 def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    """As in HELP text, and quotes too."""
+    return _escape_help(value).replace('"', '\\"')
 
 
 def _header(kpi: Kpi) -> str:
     kind = "counter" if kpi.scope is Scope.TOTAL else "gauge"
-    help_text = kpi.help.replace("\\", "\\\\").replace("\n", "\\n")
-    return f"# HELP {exposed_name(kpi)} {help_text}\n# TYPE {exposed_name(kpi)} {kind}\n"
+    name = exposed_name(kpi)
+    return f"# HELP {name} {_escape_help(kpi.help)}\n# TYPE {name} {kind}\n"
 
 
 # HELP and TYPE per metric, from its first catalog entry (KPIs told apart by
