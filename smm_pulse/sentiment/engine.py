@@ -24,7 +24,9 @@ CAPITALS_STRESS = 0.733  # VADER's: a word in capitals in a text that is not all
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
 WAITING_VALENCE = -1.5
 QUESTION_DAMPING = 0.5  # a question asks more than it judges
-_BREAKS = frozenset(".,;:!?")
+_BREAK_CHARACTERS = ".,;:!?"
+_BREAKS = frozenset(_BREAK_CHARACTERS)
+SENTENCE_BREAK = f"[{re.escape(_BREAK_CHARACTERS)}]"  # in each language's token pattern
 _STRETCHED = re.compile(r"(.)\1{2,}")
 
 
@@ -62,7 +64,7 @@ class Rules:
 
 class RuleEngine:
     def __init__(self, tokens: re.Pattern[str], vocabulary: Vocabulary, rules: Rules) -> None:
-        """``tokens`` finds words and the sentence breaks ``.,;:!?`` in a text."""
+        """``tokens`` finds words and ``SENTENCE_BREAK`` characters in a text."""
         self.tokens = tokens
         self.vocabulary = vocabulary
         self.rules = rules

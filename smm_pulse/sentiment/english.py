@@ -8,7 +8,7 @@ import re
 
 from vaderSentiment import vaderSentiment as vader
 
-from smm_pulse.sentiment.engine import RuleEngine, Rules, unstretched
+from smm_pulse.sentiment.engine import SENTENCE_BREAK, RuleEngine, Rules, unstretched
 
 # Customer-service and product words VADER lacks or weighs for other genres (-4..4).
 BRAND_TALK = {
@@ -45,7 +45,7 @@ NOT_PHRASES = {
 # like", "like a").
 LIKERS = frozenset({"i", "we", "you", "they", "he", "she", "really", "also", "totally",
                     "just", "still", "do", "did", "does", "actually", "definitely", "to"})
-TOKENS = re.compile(r"[a-zA-Z0-9]+(?:['’][a-zA-Z]+)?(?:-[a-zA-Z0-9]+)*|[.,;:!?]")
+TOKENS = re.compile(rf"[a-zA-Z0-9]+(?:['’][a-zA-Z]+)?(?:-[a-zA-Z0-9]+)*|{SENTENCE_BREAK}")
 
 
 def _with_curly_apostrophes(words: list[str]) -> frozenset[str]:

@@ -12,7 +12,13 @@ from importlib.resources import files
 
 import pymorphy3
 
-from smm_pulse.sentiment.engine import RuleEngine, Rules, Vocabulary, unstretched
+from smm_pulse.sentiment.engine import (
+    SENTENCE_BREAK,
+    RuleEngine,
+    Rules,
+    Vocabulary,
+    unstretched,
+)
 
 BOOSTERS = {
     "очень": 0.4, "оч": 0.4, "самый": 0.3, "крайне": 0.5, "совсем": 0.3, "абсолютно": 0.4,
@@ -39,7 +45,7 @@ NOT_PHRASES = {
 WAITING_ORDINALS = frozenset({"второй", "третий", "четвёртый", "пятый", "который", "целый",
                               "несколько", "неделя", "месяц"})
 WAITING_UNITS = frozenset({"день", "неделя", "месяц", "час", "раз", "сутки"})
-TOKENS = re.compile(r"[а-яёА-ЯЁa-zA-Z0-9]+(?:-[а-яёА-ЯЁa-zA-Z0-9]+)*|[.,;:!?]")
+TOKENS = re.compile(rf"[а-яёА-ЯЁa-zA-Z0-9]+(?:-[а-яёА-ЯЁa-zA-Z0-9]+)*|{SENTENCE_BREAK}")
 RULES = Rules(
     negators=frozenset({"не", "ни", "нет", "без", "никогда", "нельзя", "ничуть"}),
     boosters=BOOSTERS, contrasts=frozenset({"но", "однако", "зато"}),
