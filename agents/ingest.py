@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from agents.app import Pipeline
+from agents.transport import FETCH_MAX_WAIT_MS
 from smm_pulse.kpi.catalog import Family
 from streams.events import Rejection, parse_message
 from streams.topics import FAMILY_OF_TYPE
@@ -102,6 +103,7 @@ class Ingest:
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,  # aiokafka's 500 ms delays each event as much
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2)
         for topic in self.pipeline.family_topics.values():

@@ -24,10 +24,11 @@ from collections.abc import Mapping
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as driver
 
-# Faust's consumer asks the broker to hold an empty fetch for 1.5 s. The embedded
-# broker does not answer a held fetch when data arrives (a message produced during
-# the wait came ~0.2-1.3 s late with 1,000-1,500 ms, at once with <= 750 ms; see
-# docs/benchmarks.md), so each hop added up to 1.5 s to freshness.
+# Faust's consumer asks the broker to hold an empty fetch for 1.5 s (aiokafka's
+# default: 0.5 s). The embedded broker does not answer a held fetch when data
+# arrives (a message produced during the wait came ~0.2-1.3 s late with
+# 1,000-1,500 ms, at once with <= 750 ms; see docs/benchmarks.md), so each hop
+# added up to the whole wait to freshness. Also used by the ingest stage.
 FETCH_MAX_WAIT_MS = 100
 
 
