@@ -74,6 +74,7 @@ class Pipeline:
     def buckets(self, family: Family) -> WindowBuckets:
         """A family's window buckets, expired by the janitor."""
         buckets = WindowBuckets(self.section(family, "buckets"), self.windows)
+        self.on_restore(family, buckets.on_restored)
         self.expiring.append((family, buckets))
         return buckets
 

@@ -16,7 +16,7 @@ Design (see docs/design.md):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import orjson
@@ -24,7 +24,7 @@ from faust.types import TableT
 
 from smm_pulse.contributions import Contribution
 from smm_pulse.kpi.catalog import View
-from smm_pulse.windows import Counters, Window, add_into, sum_counters
+from smm_pulse.windows import Counters, Window, WindowSum, add_into, sum_counters
 
 TOTAL = "total"  # pseudo-window of counters since the beginning; never expires
 
@@ -165,12 +165,26 @@ def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
     return stored is not None and stored["o"] >= offset
 
 
+Pair = tuple[str, str]  # (brand, platform)
+
+
 class WindowBuckets:
-    """Counters per (brand, platform, window, bucket start), plus running totals."""
+    """Counters per (brand, platform, window, bucket start), plus running totals.
+
+    Each window's counters are also kept summed (``WindowSum``), so a view,
+    read at every scrape, costs the same however many buckets there are. The
+    sums follow every write: the agent's (``apply``), the janitor's deletes
+    (``expire``) and changelog recovery (``on_restored``, which has the sum
+    summed afresh).
+    """
 
     def __init__(self, section: Section, windows: Iterable[Window]) -> None:
         self.section = section
         self.windows = tuple(windows)
+        self._by_name = {w.name: w for w in self.windows}
+        # pair -> window name (or TOTAL) -> bucket start -> key, of configured windows
+        self._keys: dict[Pair, dict[str, dict[float, str]]] = {}
+        self._sums: dict[Pair, dict[str, WindowSum]] = {}
 
     def apply(
         self,
@@ -188,16 +202,23 @@ class WindowBuckets:
                 start = window.bucket_of(contribution.ts)
                 if not window.is_expired(start, now):
                     add_into(pending.setdefault((window.name, start), {}), contribution.deltas)
+        pair = (brand, platform)
+        sums = self._sums.get(pair, {})
         for (window_name, start), deltas in pending.items():
             key = self.section.key(brand, platform, window_name, start)
             stored = self.section.get(key)
             if stored is None:
                 self.section[key] = {"o": offset, "c": deltas}
+                self._keys.setdefault(pair, {}).setdefault(window_name, {})[start] = key
             elif not is_replayed(stored, offset):
                 # In place: values are serialised only when flushed, after this returns.
                 add_into(stored["c"], deltas)
                 stored["o"] = offset
                 self.section[key] = stored
+            else:
+                continue
+            if window_name in sums:
+                sums[window_name].add(start, deltas)
 
     def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
         """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
@@ -206,35 +227,66 @@ class WindowBuckets:
         (data freshness). Pairs in ``also`` are included even with no counters
         (known from other state).
         """
-        by_window = {w.name: w for w in self.windows}
-        parts: dict[tuple[str, str], dict[str, list[Counters]]] = {}
-        newest: dict[tuple[str, str], float] = {}
-        for _key, (brand, platform, window_name, start), value in self.section.items():
-            series = parts.setdefault((brand, platform), {})
-            window = by_window.get(window_name)
-            if window_name == TOTAL or (window is not None and window.covers(start, now)):
-                series.setdefault(window_name, []).append(value["c"])
-                if window_name != TOTAL:
-                    newest[brand, platform] = max(start, newest.get((brand, platform), start))
-        return {
-            pair: {TOTAL: View(sum_counters(series.get(TOTAL, ())), None, 0,
-                               newest_event=newest.get(pair))}
-            | {w.name: View(sum_counters(series.get(w.name, ())), None, w.seconds)
-               for w in self.windows}
-            for pair in {*parts, *also}
-            for series in [parts.get(pair, {})]
-        }
+        result: Views = {}
+        for pair in {*self._keys, *also}:
+            keys = self._keys.get(pair, {})
+            sums = self._sums.setdefault(pair, {})
+            windowed: dict[str, View] = {}
+            newest: float | None = None
+            for window in self.windows:
+                current = sums.get(window.name)
+                if current is None or not current.is_current(now):
+                    current = sums[window.name] = WindowSum.of(
+                        window, self._counters(keys.get(window.name, {})), now)
+                windowed[window.name] = View(dict(current.counters), None, window.seconds)
+                if current.newest is not None:
+                    newest = current.newest if newest is None else max(newest, current.newest)
+            total = sum_counters(c for _start, c in self._counters(keys.get(TOTAL, {})))
+            result[pair] = {TOTAL: View(total, None, 0, newest_event=newest)} | windowed
+        return result
+
+    def _counters(self, keys: Mapping[float, str]) -> Iterator[tuple[float, Counters]]:
+        """(bucket start, counters) of the buckets still held."""
+        for start, key in keys.items():
+            stored = self.section.get(key)
+            if stored is not None:
+                yield start, stored["c"]
+
+    def on_restored(self, key: str, value: Any) -> None:
+        """A bucket written by changelog recovery: its window is summed afresh."""
+        if self.section.owns(key):
+            brand, platform, window_name, start = key_parts(key)[1:]
+            self._index(key, (brand, platform), window_name, start, present=value is not None)
+
+    def _index(self, key: str, pair: Pair, window_name: str, start: float,
+               *, present: bool) -> None:
+        if window_name != TOTAL and window_name not in self._by_name:
+            return  # a window no longer configured: only the janitor reads it
+        self._sums.get(pair, {}).pop(window_name, None)
+        if present:
+            self._keys.setdefault(pair, {}).setdefault(window_name, {})[start] = key
+            return
+        by_window = self._keys.get(pair, {})
+        by_window.get(window_name, {}).pop(start, None)
+        if not by_window.get(window_name, True):
+            del by_window[window_name]
+        if not by_window:
+            self._keys.pop(pair, None)
+            self._sums.pop(pair, None)
 
     def expire(self, now: float, owned: set[int]) -> list[str]:
-        """Buckets no window will read again."""
-        by_window = {w.name: w for w in self.windows}
+        """Buckets no window will read again (forgotten here: the janitor deletes them)."""
 
         def is_expired(parts: list[Any], _value: Any) -> bool:
             _brand, _platform, window_name, start = parts
-            window = by_window.get(window_name)
+            window = self._by_name.get(window_name)
             return window_name != TOTAL and (window is None or window.is_expired(start, now))
 
-        return expired_entries(self.section, owned, is_expired)
+        expired = expired_entries(self.section, owned, is_expired)
+        for key in expired:
+            brand, platform, window_name, start = key_parts(key)[1:]
+            self._index(key, (brand, platform), window_name, start, present=False)
+        return expired
 
 
 class SeenEventIds:

@@ -9,6 +9,7 @@ events are exact.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -36,9 +37,12 @@ class Window:
         size = self.bucket_seconds
         return int(ts // size) * size
 
+    def expires_at(self, bucket_start: float) -> float:
+        """When no part of the bucket can be inside (now - W, now] any more."""
+        return bucket_start + self.bucket_seconds + self.seconds
+
     def is_expired(self, bucket_start: float, now: float) -> bool:
-        """True once no part of the bucket can be inside (now - W, now] again."""
-        return bucket_start + self.bucket_seconds <= now - self.seconds
+        return now >= self.expires_at(bucket_start)
 
     def covers(self, bucket_start: float, now: float) -> bool:
         return not self.is_expired(bucket_start, now) and bucket_start <= now
@@ -54,3 +58,40 @@ def sum_counters(parts: Iterable[Mapping[str, float]]) -> Counters:
     for part in parts:
         add_into(total, part)
     return total
+
+
+@dataclass(slots=True)
+class WindowSum:
+    """A window's counters summed over the buckets it covers at every time in [since, until).
+
+    Kept by adding what buckets gain (``add``), so a read costs nothing however
+    many buckets there are; it is summed afresh (``of``) once ``until`` has
+    passed, that is when a bucket leaves the window or a future one enters it.
+    """
+
+    window: Window
+    since: float
+    counters: Counters = field(default_factory=dict)
+    until: float = math.inf
+    newest: float | None = None  # start of the newest covered bucket
+
+    @classmethod
+    def of(cls, window: Window, buckets: Iterable[tuple[float, Mapping[str, float]]],
+           now: float) -> WindowSum:
+        """The sum at ``now`` of (bucket start, counters) pairs."""
+        total = cls(window, now)
+        for start, counters in buckets:
+            total.add(start, counters)
+        return total
+
+    def add(self, start: float, deltas: Mapping[str, float]) -> None:
+        """Counters gained by the bucket starting at ``start``."""
+        if start > self.since:  # not begun yet: the sum is due again when it begins
+            self.until = min(self.until, start)
+        elif not self.window.is_expired(start, self.since):
+            add_into(self.counters, deltas)
+            self.until = min(self.until, self.window.expires_at(start))
+            self.newest = start if self.newest is None else max(self.newest, start)
+
+    def is_current(self, now: float) -> bool:
+        return self.since <= now < self.until
