@@ -12,7 +12,7 @@ from typing import Any
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
 from agents.state import TOTAL, Views, expired_entries
-from smm_pulse.contributions import thread_responses
+from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
 
 
@@ -52,19 +52,18 @@ class Threads:
             by_pair[brand, platform].append(value)
         result: Views = {}
         for pair, threads in by_pair.items():
+            # Each message's reply once; then the windows pick messages by their ts.
+            replies = [reply for thread in threads
+                       for reply in first_replies(thread["in"].values(), thread["out"].values(),
+                                                  now)]
             result[pair] = {TOTAL: View({}, None, 0)}
             for window in self.windows:
-                answered: list[float] = []
-                unanswered = 0
-                for thread in threads:
-                    times, missing = thread_responses(thread["in"].values(),
-                                                      thread["out"].values(),
-                                                      now - window.seconds, now)
-                    answered += times
-                    unanswered += missing
+                start = now - window.seconds
+                inside = [seconds for ts, seconds in replies if ts > start]
+                answered = tuple(seconds for seconds in inside if seconds is not None)
                 result[pair][window.name] = View({}, None, window.seconds,
-                                                 response_times=tuple(answered),
-                                                 unanswered=unanswered)
+                                                 response_times=answered,
+                                                 unanswered=len(inside) - len(answered))
         return result
 
     def expire(self, now: float, owned: set[int]) -> list[str]:

@@ -152,21 +152,17 @@ def follower_totals(
     return FollowerTotals(latest, at_start) if known else None
 
 
-def thread_responses(
-    ins: Iterable[float], outs: Iterable[float], start: float, now: float
-) -> tuple[list[float], int]:
-    """Seconds to the first reply of each `in` message with ts in (start, now], and unanswered.
+def first_replies(
+    ins: Iterable[float], outs: Iterable[float], now: float
+) -> list[tuple[float, float | None]]:
+    """(ts, seconds to the first reply, or None) of each `in` message with ts up to ``now``.
 
     The reply is the first `out` of the same thread with ts >= the `in`'s (and <= now).
     """
     replies = sorted(ts for ts in outs if ts <= now)
-    answered: list[float] = []
-    unanswered = 0
+    found: list[tuple[float, float | None]] = []
     for ts in ins:
-        if start < ts <= now:
+        if ts <= now:
             first = bisect.bisect_left(replies, ts)
-            if first < len(replies):
-                answered.append(replies[first] - ts)
-            else:
-                unanswered += 1
-    return answered, unanswered
+            found.append((ts, replies[first] - ts if first < len(replies) else None))
+    return found

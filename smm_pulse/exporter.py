@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -19,7 +20,7 @@ from prometheus_client.utils import floatToGoString
 
 from agents.app import Pipeline
 from agents.state import TOTAL
-from smm_pulse.kpi.catalog import CATALOG, CONSUMER_LAG, STATE_KEYS, Family, Kpi, Scope
+from smm_pulse.kpi.catalog import CATALOG, CONSUMER_LAG, LABELS, STATE_KEYS, Family, Kpi, Scope
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
@@ -27,24 +28,30 @@ WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 Sample = tuple[Kpi, tuple[str, ...], float]  # KPI, label values in ``kpi.labels`` order, value
 
 
+# Label values in ``LABELS[scope]`` order, picked from (brand, platform, window): every
+# scope has at least two labels, so each getter returns a tuple.
+_CONTEXT = ("brand", "platform", "window")
+_SCOPE_LABELS = {scope: itemgetter(*(_CONTEXT.index(name) for name in names))
+                 for scope, names in LABELS.items()}
+
+
 def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None) -> Iterator[Sample]:
     """The KPI catalog evaluated on the views of owned, declared brands (or one brand)."""
     windows = [window.name for window in pipeline.windows]
     for family, source in pipeline.views.items():
-        kpis = [(k, k.labels, dict(k.const_labels), windows if k.scope in WINDOWED else [TOTAL])
+        kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
+                 windows if k.scope in WINDOWED else [TOTAL])
                 for k in CATALOG if k.family is family]
         for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
             if brand is not None and pair_brand != brand:
                 continue
-            for kpi, names, const_labels, view_names in kpis:
+            for kpi, scope_labels, const_values, view_names in kpis:
                 for view_name in view_names:
                     value = kpi.value(views[view_name])
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
-                    labels = {"brand": pair_brand, "platform": platform,
-                              "window": "" if view_name == TOTAL else view_name,
-                              **const_labels}
-                    yield kpi, tuple(labels[name] for name in names), value
+                    context = (pair_brand, platform, "" if view_name == TOTAL else view_name)
+                    yield kpi, scope_labels(context) + const_values, value
 
 
 def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from smm_pulse.contributions import (
     PostState,
     apply_snapshot,
+    first_replies,
     follower_totals,
     followers_at,
     interaction_contribution,
     mention_contribution,
     record_followers,
-    thread_responses,
 )
 from smm_pulse.windows import Window
 
@@ -116,12 +116,10 @@ def test_the_collectors_sentiment_wins_over_the_scorer():
 
 
 def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():
-    answered, unanswered = thread_responses(ins=[100, 110, 200], outs=[90, 130, 150],
-                                            start=0, now=300)
-    assert (answered, unanswered) == ([30, 20], 1)
+    assert first_replies(ins=[100, 110, 200], outs=[90, 130, 150], now=300) == [
+        (100, 30), (110, 20), (200, None)]
 
 
-def test_only_in_messages_inside_the_window_and_replies_up_to_now_count():
-    answered, unanswered = thread_responses(ins=[50, 150], outs=[160, 400], start=100, now=300)
-    assert (answered, unanswered) == ([10], 0)
-    assert thread_responses(ins=[250], outs=[400], start=100, now=300) == ([], 1)
+def test_only_in_messages_and_replies_up_to_now_count():
+    assert first_replies(ins=[50, 150, 350], outs=[160, 400], now=300) == [(50, 110), (150, 10)]
+    assert first_replies(ins=[250], outs=[400], now=300) == [(250, None)]
