@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import socket
@@ -159,11 +160,41 @@ def changelog_end_markers(bootstrap: str) -> bool:
     return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap))
 
 
+class Table(faust.Table):
+    """A Faust table whose changelog records are sent by the app's flush, not one by one.
+
+    Faust's ``send_changelog`` puts each record in its producer buffer, which
+    is drained one record at a time, and every incoming message waits while
+    that buffer holds over 100: a flush of thousands of keys held up every
+    agent for seconds (docs/benchmarks.md). Records here wait in
+    ``App.changelog`` for ``App.before_commit``, which hands them all to the
+    producer at once (it batches them; order within a partition is kept).
+    """
+
+    def send_changelog(  # type: ignore[override]  # nothing to await per record
+        self,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> None:
+        topic = self.changelog_topic
+        key_bytes, _ = topic.prepare_key(key, key_serializer or self.key_serializer)
+        value_bytes, _ = topic.prepare_value(value, value_serializer or self.value_serializer)
+        self.app.changelog.append((topic.get_topic_name(), partition, key_bytes, value_bytes))
+
+
 class App(faust.App):
     """Faust's app with our consumer (agents/transport.py) and table state written behind."""
 
     pipeline: Pipeline | None = None
     end_markers = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, Table=Table, **kwargs)
+        # (topic, partition, key, value) of changelog records not yet sent
+        self.changelog: list[tuple[str, int | None, bytes | None, bytes | None]] = []
 
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)
@@ -178,13 +209,21 @@ class App(faust.App):
         if self.pipeline is None:
             return
         written = self.pipeline.flush_state()
-        await self.producer.flush()
+        await self.producer.flush()  # what agents sent with send_soon (voice forwards)
+        await self._send_changelog()
         if self.end_markers and written:
             for family, partitions in written.items():
                 for partition in partitions:
                     self.pipeline.tables[family].send_changelog(
                         partition, END_MARKER_KEY, None, value_serializer="raw")
-            await self.producer.flush()
+            await self._send_changelog()
+
+    async def _send_changelog(self) -> None:
+        """Send the changelog records flushed so far and wait for the broker."""
+        records, self.changelog = self.changelog, []
+        sent = [await self.producer.send(topic, key, value, partition, None, None)
+                for topic, partition, key, value in records]
+        await asyncio.gather(*sent)
 
 
 def reachable_host(web_bind: str) -> str:

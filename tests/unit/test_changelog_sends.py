@@ -1,0 +1,43 @@
+"""Flushed changelog records go to the producer at commit time, not through Faust's buffer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from agents.app import App, Table
+
+
+class RecordingProducer:
+    """Faust's producer API as the flush uses it; every record acknowledged at once."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int | None, bytes | None, bytes | None]] = []
+
+    async def send(self, topic: str, key: Any, value: Any, partition: int | None,
+                   _timestamp: Any, _headers: Any) -> asyncio.Future:
+        self.sent.append((topic, partition, key, value))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+def test_changelog_records_wait_for_the_commit_and_leave_in_order_with_tombstones():
+    app = App("changelog-test", broker="kafka://localhost:1", store="memory://")
+    table = app.Table("state", default=None, partitions=2)
+    assert isinstance(table, Table)
+    table.send_changelog(1, '["buckets","acme"]', {"o": 3, "c": {"likes": 2}})
+    table.send_changelog(1, '["posts","acme"]', None, value_serializer="raw")
+    # Nothing reaches Faust's producer buffer, which every incoming message waits on.
+    assert app.producer.buffer.size == 0
+    producer = RecordingProducer()
+    app._producer = producer
+    asyncio.run(app._send_changelog())
+    topic = table.changelog_topic.get_topic_name()
+    assert [(t, p, orjson.loads(k)) for t, p, k, _ in producer.sent] == [
+        (topic, 1, '["buckets","acme"]'), (topic, 1, '["posts","acme"]')]
+    assert orjson.loads(producer.sent[0][3]) == {"o": 3, "c": {"likes": 2}}
+    assert producer.sent[1][3] is None  # a tombstone
+    assert app.changelog == []
