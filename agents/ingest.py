@@ -33,6 +33,7 @@ POLL_MESSAGES = 500  # per fetch round
 POLL_BYTES = 4 * 1024 * 1024  # a poll takes fetch rounds while they return data, up to this
 PACK_BYTES = 256 * 1024  # well under the brokers' default 1 MiB request limit
 POLL_TIMEOUT_MS = 100
+GATHER_MS = 250  # a poll goes on gathering this long after its first message
 
 log = logging.getLogger(__name__)
 
@@ -122,22 +123,25 @@ class Ingest:
             await self.producer.stop()
 
     async def poll(self) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """Messages already fetched, up to ``POLL_BYTES``; waits only for the first ones.
+        """Messages for up to ``GATHER_MS`` after the first, up to ``POLL_BYTES``.
 
-        One event per message makes fetch rounds small: gathering several keeps
-        the internal messages, and so the table writes per event, few.
+        Events trickling in one message at a time would otherwise leave as one
+        small internal message per poll and family partition, and the agents
+        pay Faust's cost per message: gathering keeps internal messages, and
+        so the table writes per event, few.
         """
         polled: dict[TopicPartition, list[ConsumerRecord]] = defaultdict(list)
         size = 0
-        timeout = POLL_TIMEOUT_MS
-        while size < POLL_BYTES:
-            fetched = await self.consumer.getmany(timeout_ms=timeout, max_records=POLL_MESSAGES)
-            if not fetched:
-                break
+        fetched = await self.consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=POLL_MESSAGES)
+        deadline = time.monotonic() + GATHER_MS / 1000
+        while fetched:
             for tp, messages in fetched.items():
                 polled[tp] += messages
                 size += sum(len(m.value or b"") for m in messages)
-            timeout = 0
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if size >= POLL_BYTES or left_ms <= 0:
+                break
+            fetched = await self.consumer.getmany(timeout_ms=left_ms, max_records=POLL_MESSAGES)
         return polled
 
     async def handle(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
