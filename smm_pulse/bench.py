@@ -36,9 +36,13 @@ CONFIG = "brands:\n" + "".join(f"  brand{i}: {{}}\n" for i in range(BRANDS)) + (
     "windows: [5m, 1h, 24h]\npartitions: 4\n")
 
 
-# Freshness polls /metrics like a fast Prometheus would, not in a busy loop: a
-# scrape renders every series, which takes the worker's loop a while.
+# Freshness polls the marker's metric alone (/metrics?name[]=...) every 0.25 s,
+# while the whole /metrics is scraped every 15 s as deploy/prometheus.yml does: a
+# whole scrape renders every series, which takes the worker's loop a while, and
+# polling that four times a second would load the worker more than the events do.
 FRESHNESS_POLL_SECONDS = 0.25
+FULL_SCRAPE_SECONDS = 15.0
+LOAD_SETTLE_SECONDS = 2.0  # the steady load runs this long before the first marker
 MARKER_SERIES = re.compile(
     r'^smm_window_interactions\{brand="brand0",platform="marker",window="5m"\} (\S+)$', re.M)
 
@@ -49,6 +53,7 @@ class Figures:
     raw_ceiling_events_per_second: float
     ratio_to_ceiling: float
     single_events_per_second: float
+    freshness_load_events_per_second: float
     freshness_p50_seconds: float
     freshness_p99_seconds: float
     start_to_ready_seconds: float
@@ -163,8 +168,9 @@ class Worker:
                 for f in text_string_to_metric_families(text) for s in f.samples}
 
     def marker_likes(self) -> float:
-        """The marker series' 5m interactions, found in the /metrics text without parsing it all."""
-        text = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=30).text
+        """The marker series' 5m interactions, from a scrape of that metric only."""
+        text = requests.get(f"http://127.0.0.1:{self.port}/metrics",
+                            params={"name[]": "smm_window_interactions"}, timeout=30).text
         found = MARKER_SERIES.search(text)
         return float(found.group(1)) if found else 0.0
 
@@ -215,19 +221,23 @@ def throughput(worker: Worker, total: int, timeout: float) -> float:
 
 def freshness(worker: Worker, bootstrap: str, prefix: str, rate: float,
               samples: int) -> list[float]:
-    """Seconds from producing a marker event to seeing it on /metrics, at ``rate`` events/s."""
+    """Seconds from producing a marker event to seeing it on /metrics, under a steady load.
+
+    The load is ``rate`` events/s in messages of 100 spread evenly over time (as
+    collectors send them), not a burst per second with the marker behind it,
+    which would measure how long a burst takes rather than how fresh the data is.
+    A marker goes out once a second, between load messages.
+    """
 
     async def run() -> list[float]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
         await producer.start()
-        rng = random.Random(3)
+        loading = asyncio.create_task(steady_load(producer, prefix, rate))
+        scraping = asyncio.create_task(full_scrapes(worker))
         delays = []
         try:
+            await asyncio.sleep(LOAD_SETTLE_SECONDS)
             for i in range(samples):
-                load = realistic_events(max(1, int(rate)), rng, time.time())
-                for start in range(0, len(load), 100):
-                    chunk = load[start:start + 100]
-                    await producer.send(topic_for(chunk[0], prefix), orjson.dumps(chunk))
                 marker = {"type": "interaction", "event_id": f"marker-{i}", "ts": time.time(),
                           "platform": "marker", "brand": "brand0", "account": "m",
                           "action": "like"}
@@ -238,13 +248,36 @@ def freshness(worker: Worker, bootstrap: str, prefix: str, rate: float,
                 delays.append(time.perf_counter() - sent)
                 await asyncio.sleep(max(0.0, 1 - (time.perf_counter() - sent)))
         finally:
+            loading.cancel()
+            scraping.cancel()
             await producer.stop()
         return delays
 
     return asyncio.run(run())
 
 
-def one_run(batched: int, single: int, workdir: Path) -> Figures:
+async def full_scrapes(worker: Worker) -> None:
+    """A whole /metrics scrape every ``FULL_SCRAPE_SECONDS``, until cancelled."""
+    while True:
+        await asyncio.to_thread(worker.samples)
+        await asyncio.sleep(FULL_SCRAPE_SECONDS)
+
+
+async def steady_load(producer: AIOKafkaProducer, prefix: str, rate: float) -> None:
+    """Messages of 100 realistic events at ``rate`` events/s, evenly spaced, until cancelled."""
+    rng = random.Random(3)
+    interval = 100 / rate
+    due = time.perf_counter()
+    while True:
+        chunk = realistic_events(100, rng, time.time())
+        await producer.send(topic_for(chunk[0], prefix), orjson.dumps(chunk))
+        due += interval
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+
+
+def one_run(batched: int, single: int, workdir: Path,
+            freshness_rate: float | None = None) -> Figures:
+    """``freshness_rate``: the load while freshness is measured; half the batched rate if None."""
     rng = random.Random(1)
     with EmbeddedBroker(port=_free_port(), log_file=workdir / "broker.log") as broker:
         prefix = f"bench{uuid.uuid4().hex[:6]}"
@@ -266,7 +299,8 @@ def one_run(batched: int, single: int, workdir: Path) -> Figures:
             single_events = realistic_events(single, rng, time.time())
             asyncio.run(preload(broker.bootstrap, prefix, single_events, per_message=1))
             single_rate = throughput(worker, batched + single, timeout=600)
-            delays = sorted(freshness(worker, broker.bootstrap, prefix, batched_rate / 2, 20))
+            load = freshness_rate or batched_rate / 2
+            delays = sorted(freshness(worker, broker.bootstrap, prefix, load, 20))
         finally:
             worker.stop()
     return Figures(
@@ -274,6 +308,7 @@ def one_run(batched: int, single: int, workdir: Path) -> Figures:
         raw_ceiling_events_per_second=ceiling,
         ratio_to_ceiling=batched_rate / ceiling,
         single_events_per_second=single_rate,
+        freshness_load_events_per_second=load,
         freshness_p50_seconds=statistics.median(delays),
         freshness_p99_seconds=delays[min(len(delays) - 1, int(0.99 * len(delays)))],
         start_to_ready_seconds=ready,
@@ -281,9 +316,10 @@ def one_run(batched: int, single: int, workdir: Path) -> Figures:
     )
 
 
-def run(runs: int, batched: int, single: int) -> dict[str, Any]:
+def run(runs: int, batched: int, single: int,
+        freshness_rate: float | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as tmp:
-        results = [one_run(batched, single, Path(tmp)) for _ in range(runs)]
+        results = [one_run(batched, single, Path(tmp), freshness_rate) for _ in range(runs)]
     medians = {name: statistics.median(getattr(r, name) for r in results)
                for name in asdict(results[0])}
     return {"runs": runs, "batched_events": batched, "single_events": single,

@@ -201,13 +201,16 @@ def bench(
     batched: Annotated[int, typer.Option(help="Events sent 100 to a message.")] = 100_000,
     single: Annotated[int, typer.Option(help="Events sent one to a message.")] = 10_000,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    freshness_rate: Annotated[float | None, typer.Option(
+        help="Events/s of the steady load while freshness is measured (default: half the "
+             "batched rate measured in the same run; fix it to compare runs).")] = None,
 ) -> None:
     """Throughput, freshness, start-up and memory on the embedded broker (docs/benchmarks.md)."""
     import orjson
 
     from smm_pulse.bench import run
 
-    result = run(runs, batched, single)
+    result = run(runs, batched, single, freshness_rate)
     if json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return

@@ -9,7 +9,7 @@ the next scrape (no stale series), and its new owner starts exporting them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -35,13 +35,21 @@ _SCOPE_LABELS = {scope: itemgetter(*(_CONTEXT.index(name) for name in names))
                  for scope, names in LABELS.items()}
 
 
-def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None) -> Iterator[Sample]:
-    """The KPI catalog evaluated on the views of owned, declared brands (or one brand)."""
+def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
+                names: Collection[str] | None = None) -> Iterator[Sample]:
+    """The KPI catalog evaluated on the views of owned, declared brands (or one brand).
+
+    ``names``: only these metrics (sample names, as exposed); a family none of
+    them needs is not computed at all.
+    """
     windows = [window.name for window in pipeline.windows]
     for family, source in pipeline.views.items():
         kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
                  windows if k.scope in WINDOWED else [TOTAL])
-                for k in CATALOG if k.family is family]
+                for k in CATALOG
+                if k.family is family and (names is None or exposed_name(k) in names)]
+        if not kpis:
+            continue
         for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
             if brand is not None and pair_brand != brand:
                 continue
@@ -62,14 +70,16 @@ def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], An
             if pair[0] in declared and pipeline.partition_of(pair[0]) in owned]
 
 
-def render_kpis(samples: Iterable[Sample]) -> bytes:
+def render_kpis(samples: Iterable[Sample], names: Collection[str] | None = None) -> bytes:
     """Prometheus text format of the samples, as prometheus_client writes it.
 
     Written here because prometheus_client's exposition costs ~30 µs a sample
     (label name checks, Sample objects), seconds of the event loop per scrape
     with hundreds of brands; tests/unit/test_exporter.py checks both agree.
+    ``names``: the metrics whose HELP and TYPE lines to write (default: all).
     """
-    lines: dict[str, list[str]] = {metric: [header] for metric, header in _HEADERS.items()}
+    lines: dict[str, list[str]] = {metric: [header] for metric, header in _HEADERS.items()
+                                   if names is None or _EXPOSED[metric] in names}
     if len(_SERIES) > MAX_CACHED_SERIES:
         _SERIES.clear()
     for kpi, values, value in samples:
@@ -119,8 +129,10 @@ def _header(kpi: Kpi) -> str:
 # HELP and TYPE per metric, from its first catalog entry (KPIs told apart by
 # constant labels share a metric): the same at every scrape, so built once.
 _HEADERS: dict[str, str] = {}
+_EXPOSED: dict[str, str] = {}  # catalog metric -> sample name
 for _kpi in CATALOG:
     _HEADERS.setdefault(_kpi.metric, _header(_kpi))
+    _EXPOSED[_kpi.metric] = exposed_name(_kpi)
 
 
 class HealthCollector(Collector):
@@ -160,7 +172,12 @@ def register(pipeline: Pipeline) -> None:
 
     @pipeline.app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        body = generate_latest(pipeline.registry) + render_kpis(kpi_samples(pipeline,
-                                                                            time.time()))
+        # ?name[]=a&name[]=b: only those metrics, as prometheus_client's own handler does
+        # (a probe polling one series need not pay for all of them).
+        names = set(request.query.getall("name[]", [])) or None
+        registry = pipeline.registry if names is None else \
+            pipeline.registry.restricted_registry(names)
+        body = generate_latest(registry) + render_kpis(
+            kpi_samples(pipeline, time.time(), names=names), names)
         # aiohttp refuses a charset in content_type, so the header is set as is.
         return web.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

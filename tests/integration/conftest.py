@@ -83,16 +83,18 @@ class Service:
     def is_ready(self) -> bool:
         return b"[^Worker]: Ready" in self.log.read_bytes() and self._metrics_text() is not None
 
-    def _metrics_text(self) -> str | None:
+    def _metrics_text(self, names: tuple[str, ...] = ()) -> str | None:
         try:
-            response = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5)
+            response = requests.get(f"http://127.0.0.1:{self.port}/metrics",
+                                    params={"name[]": list(names)}, timeout=5)
         except requests.RequestException:
             return None
         return response.text if response.ok else None
 
-    def metrics(self) -> Samples:
+    def metrics(self, names: tuple[str, ...] = ()) -> Samples:
+        """Every sample on /metrics, or those of the metrics ``names`` (``?name[]=``)."""
         samples: Samples = {}
-        for family in text_string_to_metric_families(self._metrics_text() or ""):
+        for family in text_string_to_metric_families(self._metrics_text(names) or ""):
             for sample in family.samples:
                 samples[sample.name, frozenset(sample.labels.items())] = sample.value
         return samples

@@ -36,6 +36,14 @@ def read_dlq(bootstrap: str, topic: str, expected: int) -> list:
     return records
 
 
+def assert_a_scrape_of_some_metrics_has_just_their_samples(service) -> None:
+    wanted = ("smm_window_interactions", "smm_mentions_total", "smm_events_total")
+    everything = service.metrics()
+    some = service.metrics(names=wanted)
+    assert {name for name, _labels in some} == set(wanted)
+    assert some == {key: v for key, v in everything.items() if key[0] in wanted}
+
+
 def test_fed_events_yield_exact_kpis_and_bad_input_lands_in_the_dlq(service, broker, tmp_path):
     feed = build_feed(time.time())
     report = service.feed(feed.lines, tmp_path)
@@ -53,6 +61,7 @@ def test_fed_events_yield_exact_kpis_and_bad_input_lands_in_the_dlq(service, bro
     assert late == 1
     # Share of voice takes one more hop (mentions agent -> voice agent) than the counts.
     wait_until(lambda: assert_kpis(service.metrics()), timeout=30)
+    wait_until(lambda: assert_a_scrape_of_some_metrics_has_just_their_samples(service))
 
     dlq_topic = load_config(service.config).topics.dlq
     dlq = read_dlq(broker.bootstrap, dlq_topic, len(feed.rejections))
