@@ -15,7 +15,8 @@ are fractions (0.05, not 5 %); a ratio whose denominator is 0 or unknown is abse
 never 0 or NaN. Window gauges are computed at scrape time over the trailing window
 (now - W, now] by event time. Labels come only from bounded sets: `brand` (declared
 in the configuration), `platform`, `window` (configured), and the enums shown.
-A worker exports only brands whose partition it owns.
+A worker exports only brands whose partition it owns. `/metrics?name[]=smm_followers`
+(repeatable) serves only the named metrics, as Prometheus client libraries do.
 """
 
 
