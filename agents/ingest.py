@@ -2,12 +2,13 @@
 
 A plain aiokafka consumer, not a Faust agent: Faust's per-message cost (~250 µs,
 engine notes) would cap one-event-per-message traffic near 4,000 events/s.
-Each poll takes up to ``POLL_MESSAGES`` messages; their valid events leave as
-one message per (KPI family, brand partition, input topic), packed up to
-``PACK_BYTES``, and rejected events go to the dead-letter topic with the
-original bytes and their reason in headers, counted; nothing is dropped
-silently. Offsets are committed only once the broker has acknowledged all of
-that (at-least-once: a replayed poll is deduplicated downstream by event id).
+A poll gathers messages for ``GATHER_MS`` after its first one, up to
+``POLL_BYTES``; their valid events leave as one message per (KPI family,
+brand partition, input topic), packed up to ``PACK_BYTES``, and rejected
+events go to the dead-letter topic with the original bytes and their reason
+in headers, counted; nothing is dropped silently. Offsets are committed only
+once the broker has acknowledged all of that (at-least-once: a replayed poll
+is deduplicated downstream by event id).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from streams.events import Rejection, parse_message
 from streams.topics import FAMILY_OF_TYPE
 
 POLL_MESSAGES = 500  # per fetch round
-POLL_BYTES = 4 * 1024 * 1024  # a poll takes fetch rounds while they return data, up to this
+POLL_BYTES = 4 * 1024 * 1024  # a poll stops gathering fetch rounds at this size
 PACK_BYTES = 256 * 1024  # well under the brokers' default 1 MiB request limit
 POLL_TIMEOUT_MS = 100
 GATHER_MS = 250  # a poll goes on gathering this long after its first message

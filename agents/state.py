@@ -209,7 +209,7 @@ class WindowBuckets:
             stored = self.section.get(key)
             if stored is None:
                 self.section[key] = {"o": offset, "c": deltas}
-                self._keys.setdefault(pair, {}).setdefault(window_name, {})[start] = key
+                self._remember(pair, window_name, start, key)
             elif not is_replayed(stored, offset):
                 # In place: values are serialised only when flushed, after this returns.
                 add_into(stored["c"], deltas)
@@ -264,7 +264,7 @@ class WindowBuckets:
             return  # a window no longer configured: only the janitor reads it
         self._sums.get(pair, {}).pop(window_name, None)
         if present:
-            self._keys.setdefault(pair, {}).setdefault(window_name, {})[start] = key
+            self._remember(pair, window_name, start, key)
             return
         by_window = self._keys.get(pair, {})
         by_window.get(window_name, {}).pop(start, None)
@@ -273,6 +273,9 @@ class WindowBuckets:
         if not by_window:
             self._keys.pop(pair, None)
             self._sums.pop(pair, None)
+
+    def _remember(self, pair: Pair, window_name: str, start: float, key: str) -> None:
+        self._keys.setdefault(pair, {}).setdefault(window_name, {})[start] = key
 
     def expire(self, now: float, owned: set[int]) -> list[str]:
         """Buckets no window will read again (forgotten here: the janitor deletes them)."""
