@@ -4,6 +4,10 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+WITH_TRANSFORMER := $(VENV)/.installed-transformer
+# The CPU build of PyTorch these machines keep on disk (pip finds it through its find-links);
+# installed first, so the 'transformer' extra's torch range adds no CUDA packages.
+TORCH ?= torch==2.13.0
 
 TOOLS := promtool amtool prometheus
 
@@ -18,7 +22,13 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/smm-pulse up --demo
 
-test: lint tools $(INSTALLED)
+# The tests also cover the optional transformer scorer, so they install its extra.
+$(WITH_TRANSFORMER): $(INSTALLED)
+	$(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/pip install --quiet -e '.[dev,transformer]'
+	touch $@
+
+test: lint tools $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest
 
 # Prometheus and Alertmanager tools for the alert tests, from Debian's packages.
@@ -36,10 +46,10 @@ tools:
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
-unit: $(INSTALLED)
+unit: $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(INSTALLED)
+integration: $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest tests/integration
 
 docs: $(INSTALLED)

@@ -13,7 +13,7 @@ import orjson
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
 from agents.share_of_voice import voice_records
-from smm_pulse.contributions import Contribution, mention_contribution
+from smm_pulse.contributions import Contribution, mention_contributions
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.sentiment import scorer
 
@@ -29,17 +29,18 @@ def register(pipeline: Pipeline) -> None:
         for brand in pipeline.config.brands
     }
 
-    rules = scorer()
+    service_scorer = scorer()
 
-    def score_text(text: str, lang: str | None) -> float:
-        return rules.score(text, lang).score
+    def score_texts(texts: list[tuple[str, str | None]]) -> list[float]:
+        return [result.score for result in service_scorer.score_many(texts)]
 
     forwards: dict[int, list[dict]] = defaultdict(list)  # voice records by target partition
 
     def handle(batch: Batch) -> None:
         by_platform: dict[str, list[Contribution]] = defaultdict(list)
-        for event in batch.events:
-            by_platform[event["platform"]].append(mention_contribution(event, score_text))
+        for event, contribution in zip(batch.events, mention_contributions(
+                batch.events, score_texts), strict=True):
+            by_platform[event["platform"]].append(contribution)
         for platform, contributions in by_platform.items():
             buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
         for target in audiences[batch.brand]:

@@ -6,13 +6,16 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from tqdm import tqdm
 
 from smm_pulse.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.config import Config, ConfigError, Topics, load_config
+
+if TYPE_CHECKING:
+    from smm_pulse.sentiment import Scorer
 
 app = typer.Typer(help="SMM Pulse: real-time social media marketing KPIs.", no_args_is_help=True)
 
@@ -49,6 +52,7 @@ def up(
     from smm_pulse.demo.feeder import DemoFeeder, default_config_path
 
     settings = _load(config or (Path(default_config_path()) if demo else None))
+    _sentiment_scorer(None)  # a bad $SMM_PULSE_SENTIMENT_MODEL stops here, before the broker
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
     broker = None if bootstrap else EmbeddedBroker().start()
     bootstrap = bootstrap or broker.bootstrap  # type: ignore[union-attr]
@@ -149,14 +153,30 @@ def push(
         typer.echo(f"pushed {link}")
 
 
+SentimentModel = Annotated[str | None, typer.Option(
+    "--model", envvar="SMM_PULSE_SENTIMENT_MODEL",
+    help="Directory of a local transformer sentiment model (the 'transformer' extra); "
+         "default: the built-in rules and lexicons.")]
+
+
+def _sentiment_scorer(model: str | None) -> Scorer:
+    from smm_pulse.sentiment import scorer
+    from smm_pulse.sentiment.transformer import ModelError
+
+    try:
+        return scorer(model)
+    except ModelError as exc:
+        typer.echo(f"sentiment model: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
-def sentiment() -> None:
+def sentiment(model: SentimentModel = None) -> None:
     """Score JSON Lines {"text", "lang"?} from stdin: one {"score", "label", "lang"} per line."""
     import orjson
 
-    from smm_pulse.sentiment import scorer
 
-    rules = scorer()
+    service_scorer = _sentiment_scorer(model)
     for number, line in enumerate(sys.stdin.buffer, start=1):
         if not line.strip():
             continue
@@ -169,7 +189,7 @@ def sentiment() -> None:
             typer.echo(f"line {number}: expected {{\"text\": ..., \"lang\": optional}}: {exc}",
                        err=True)
             raise typer.Exit(2) from None
-        result = rules.score(text, lang)
+        result = service_scorer.score(text, lang)
         sys.stdout.buffer.write(orjson.dumps(
             {"score": result.score, "label": result.label, "lang": result.lang}) + b"\n")
         sys.stdout.buffer.flush()
@@ -181,12 +201,17 @@ def sentiment_bench(
                                             "tweeteval_test.jsonl.")] = Path(
         "../shared/data/sentiment"),
     runs: Annotated[int, typer.Option(help="Timed passes; speed is their median.")] = 3,
+    model: SentimentModel = None,
 ) -> None:
     """Macro-F1 and mentions/s of the sentiment scorer on labelled data (docs/benchmarks.md)."""
-    from smm_pulse.sentiment import scorer
     from smm_pulse.sentiment.evaluate import evaluate_all
 
-    results = evaluate_all(scorer(), data, runs)
+    measured = _sentiment_scorer(model)
+    if model:
+        import torch
+
+        torch.set_num_threads(1)  # the figure is per core, as for the rules
+    results = evaluate_all(measured, data, runs)
     if not results:
         typer.echo(f"no labelled data in {data}", err=True)
         raise typer.Exit(2)

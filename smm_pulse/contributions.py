@@ -7,7 +7,7 @@ snapshot or an interaction contributes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,19 +97,26 @@ def record_followers(
     return before[-1:] + [p for p in merged if p[0] > horizon]
 
 
-def mention_contribution(
-    event: Mapping[str, Any], score_text: Callable[[str, str | None], float]
-) -> Contribution:
-    """A mention counts toward volume and sentiment.
+def mention_contributions(
+    events: Sequence[Mapping[str, Any]],
+    score_texts: Callable[[list[tuple[str, str | None]]], list[float]],
+) -> list[Contribution]:
+    """Each mention counts toward volume and sentiment.
 
-    The collector's ``sentiment`` wins; otherwise ``score_text(text, lang)``
-    (the service's scorer) gives the score.
+    The collector's ``sentiment`` wins; the other mentions' (text, lang) pairs
+    go to ``score_texts`` (the service's scorer) in one call, as a model reads
+    them in one pass.
     """
-    score = event.get("sentiment")
-    if score is None:
-        score = score_text(event["text"], event.get("lang"))
-    return Contribution(event["ts"], {"mentions": 1, "scored": 1, "sentiment_sum": score,
-                                      sentiment_label(score): 1})
+    unscored = [(e["text"], e.get("lang")) for e in events if e.get("sentiment") is None]
+    service_scores = iter(score_texts(unscored) if unscored else ())
+    contributions = []
+    for event in events:
+        score = event.get("sentiment")
+        if score is None:
+            score = next(service_scores)
+        contributions.append(Contribution(event["ts"], {
+            "mentions": 1, "scored": 1, "sentiment_sum": score, sentiment_label(score): 1}))
+    return contributions
 
 
 def followers_at(history: list[list[float]], start: float, now: float) -> tuple[int, int] | None:

@@ -1,13 +1,17 @@
 """Sentiment of brand mentions, offline: a score in [-1, 1] per text (contract section 3, 5).
 
 ``scorer()`` is the service's scorer, used by the mentions agent for mentions
-without a collector-supplied ``sentiment`` and by ``smm-pulse sentiment``.
+without a collector-supplied ``sentiment`` and by ``smm-pulse sentiment``:
+the rules and lexicons (``rules.py``), or a local transformer model
+(``transformer.py``) when ``$SMM_PULSE_SENTIMENT_MODEL`` names its directory.
 Labels use the KPI thresholds (``smm_pulse.kpi.formulas.sentiment_label``).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,15 +28,31 @@ class Sentiment:
         return sentiment_label(self.score)
 
 
+MODEL_ENV = "SMM_PULSE_SENTIMENT_MODEL"
+
+
 class Scorer(Protocol):
     def score(self, text: str, lang: str | None = None) -> Sentiment:
         """``lang`` is the collector's ISO 639-1 hint, if any."""
         ...
 
+    def score_many(self, texts: Sequence[tuple[str, str | None]]) -> list[Sentiment]:
+        """(text, lang hint) pairs at once: a model reads them in one pass."""
+        ...
 
-@functools.cache
-def scorer() -> Scorer:
-    """The default scorer: rules and lexicons for Russian and English (loaded once)."""
+
+def scorer(model_dir: str | None = None) -> Scorer:
+    """The service's scorer: the model in ``model_dir`` (or ``$SMM_PULSE_SENTIMENT_MODEL``)
+    if one is named, else the rules and lexicons for Russian and English."""
+    return _loaded(model_dir or os.environ.get(MODEL_ENV) or None)
+
+
+@functools.cache  # loaded once per process
+def _loaded(model_dir: str | None) -> Scorer:
+    if model_dir:
+        from smm_pulse.sentiment.transformer import TransformerScorer
+
+        return TransformerScorer(model_dir)
     from smm_pulse.sentiment.rules import RuleScorer
 
     return RuleScorer()

@@ -44,13 +44,12 @@ class Result:
 
 def evaluate(scorer: Scorer, path: Path, lang: str, runs: int = 3) -> Result:
     rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-    texts = [row["text"] for row in rows]
-    predicted = [scorer.score(text).label for text in texts]  # also warms the caches
+    texts: list[tuple[str, str | None]] = [(row["text"], None) for row in rows]
+    predicted = [result.label for result in scorer.score_many(texts)]  # also warms caches
     rates = []
     for _ in range(runs):
         started = time.perf_counter()
-        for text in texts:
-            scorer.score(text)
+        scorer.score_many(texts)
         rates.append(len(texts) / (time.perf_counter() - started))
     return Result(lang, len(texts), macro_f1([row["label"] for row in rows], predicted),
                   statistics.median(rates))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from smm_pulse.sentiment import Sentiment, signals
 from smm_pulse.sentiment.english import english_engine
 from smm_pulse.sentiment.language import cyrillic_share, detect
@@ -36,3 +38,6 @@ class RuleScorer:
         else:
             score = self.english.score(text)
         return Sentiment(round(calibrated(score), 4), lang)
+
+    def score_many(self, texts: Sequence[tuple[str, str | None]]) -> list[Sentiment]:
+        return [self.score(text, lang) for text, lang in texts]

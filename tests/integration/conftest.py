@@ -54,16 +54,18 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 class Service:
     """``smm-pulse up`` in a subprocess, pointed at the test broker."""
 
-    def __init__(self, config: Path, bootstrap: str, log: Path) -> None:
+    def __init__(self, config: Path, bootstrap: str, log: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.config = config
         self.bootstrap = bootstrap
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "SMM_KAFKA_BOOTSTRAP": self.bootstrap}
+        return {**os.environ, "SMM_KAFKA_BOOTSTRAP": self.bootstrap, **self.extra_env}
 
     def start(self) -> Service:
         with open(self.log, "ab") as log:

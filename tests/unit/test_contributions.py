@@ -9,7 +9,7 @@ from smm_pulse.contributions import (
     follower_totals,
     followers_at,
     interaction_contribution,
-    mention_contribution,
+    mention_contributions,
     record_followers,
 )
 from smm_pulse.windows import Window
@@ -104,15 +104,34 @@ def test_follower_totals_sum_accounts_and_leave_out_accounts_without_snapshots()
 
 
 def test_the_collectors_sentiment_wins_over_the_scorer():
-    def scorer(text: str, lang: str | None) -> float:
-        return -0.9 if (text, lang) == ("meh", "en") else 0.0
+    asked = []
 
-    assert mention_contribution({"ts": 1, "text": "meh", "sentiment": 0.5}, scorer).deltas == {
-        "mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1}
-    assert mention_contribution({"ts": 1, "text": "meh", "sentiment": -0.05},
-                                scorer).deltas["neutral"] == 1
-    assert mention_contribution({"ts": 1, "text": "meh", "lang": "en"}, scorer).deltas == {
-        "mentions": 1, "scored": 1, "sentiment_sum": -0.9, "negative": 1}
+    def scorer(texts: list[tuple[str, str | None]]) -> list[float]:
+        asked.append(texts)
+        return [-0.9 if pair == ("meh", "en") else 0.0 for pair in texts]
+
+    contributions = mention_contributions([
+        {"ts": 1, "text": "meh", "sentiment": 0.5},
+        {"ts": 2, "text": "meh", "sentiment": -0.05},
+        {"ts": 3, "text": "meh", "lang": "en"},
+        {"ts": 4, "text": "fine"},
+    ], scorer)
+    assert [c.deltas for c in contributions] == [
+        {"mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1},
+        {"mentions": 1, "scored": 1, "sentiment_sum": -0.05, "neutral": 1},
+        {"mentions": 1, "scored": 1, "sentiment_sum": -0.9, "negative": 1},
+        {"mentions": 1, "scored": 1, "sentiment_sum": 0.0, "neutral": 1},
+    ]
+    assert [c.ts for c in contributions] == [1, 2, 3, 4]
+    assert asked == [[("meh", "en"), ("fine", None)]]  # only the unscored, in one call
+
+
+def test_mentions_all_scored_by_their_collector_never_call_the_scorer():
+    def scorer(texts: list[tuple[str, str | None]]) -> list[float]:
+        raise AssertionError(f"asked to score {texts}")
+
+    assert mention_contributions([{"ts": 1, "text": "x", "sentiment": 0.2}], scorer)[0].deltas[
+        "positive"] == 1
 
 
 def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():
