@@ -20,7 +20,16 @@ from prometheus_client.utils import floatToGoString
 
 from agents.app import Pipeline
 from agents.state import TOTAL
-from smm_pulse.kpi.catalog import CATALOG, CONSUMER_LAG, LABELS, STATE_KEYS, Family, Kpi, Scope
+from smm_pulse.kpi.catalog import (
+    CATALOG,
+    CONSUMER_LAG,
+    LABELS,
+    STATE_KEYS,
+    Family,
+    Kpi,
+    Scope,
+    ServiceMetric,
+)
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
@@ -135,6 +144,10 @@ for _kpi in CATALOG:
     _EXPOSED[_kpi.metric] = exposed_name(_kpi)
 
 
+def _gauge(metric: ServiceMetric) -> GaugeMetricFamily:
+    return GaugeMetricFamily(metric.name, metric.help, labels=list(metric.labels))
+
+
 class HealthCollector(Collector):
     """The worker's own gauges that are computed at scrape time: state keys, consumer lag."""
 
@@ -142,10 +155,12 @@ class HealthCollector(Collector):
         self.pipeline = pipeline
 
     def describe(self) -> list[Metric]:
-        return []  # values depend on ownership at scrape time: collect() only then
+        # The names only (values depend on ownership at scrape time); a registry restricted
+        # to some names (/metrics?name[]=...) finds its collectors by these.
+        return [_gauge(STATE_KEYS), _gauge(CONSUMER_LAG)]
 
     def collect(self) -> Iterator[Metric]:
-        state = GaugeMetricFamily(STATE_KEYS.name, STATE_KEYS.help, labels=list(STATE_KEYS.labels))
+        state = _gauge(STATE_KEYS)
         for name, section in sorted(self.pipeline.sections.items()):
             state.add_metric([name], len(section))
         yield state
@@ -160,8 +175,7 @@ class HealthCollector(Collector):
             if end is not None:
                 read = monitor.tp_read_offsets.get(tp, -1)
                 lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - read - 1)
-        metric = GaugeMetricFamily(CONSUMER_LAG.name, CONSUMER_LAG.help,
-                                   labels=list(CONSUMER_LAG.labels))
+        metric = _gauge(CONSUMER_LAG)
         for topic, messages in sorted(lag.items()):
             metric.add_metric([topic], messages)
         return metric

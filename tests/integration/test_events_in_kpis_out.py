@@ -37,7 +37,8 @@ def read_dlq(bootstrap: str, topic: str, expected: int) -> list:
 
 
 def assert_a_scrape_of_some_metrics_has_just_their_samples(service) -> None:
-    wanted = ("smm_window_interactions", "smm_mentions_total", "smm_events_total")
+    wanted = ("smm_window_interactions", "smm_mentions_total", "smm_events_total",
+              "smm_state_keys")  # KPIs, counters and gauges computed at scrape time
     everything = service.metrics()
     some = service.metrics(names=wanted)
     assert {name for name, _labels in some} == set(wanted)
