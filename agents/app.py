@@ -23,7 +23,10 @@ from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
 from smm_pulse.windows import Window
 from streams.topics import TopicNames, partition_for
 
-DEDUP_EXTRA_SECONDS = 3600  # ids are remembered for the longest window plus one hour
+# Event ids are remembered for the longest window plus this long (default an hour), so
+# a collector's retry of an event that is already outside every window is still caught.
+DEDUP_EXTRA_ENV = "SMM_PULSE_DEDUP_EXTRA_SECONDS"
+DEDUP_EXTRA_SECONDS = 3600.0
 
 
 @dataclass
@@ -83,7 +86,7 @@ class Pipeline:
         """A family's duplicate detection, expired by the janitor."""
         # Keyed by the batch's (partition, offset): the partition is the first part.
         seen = SeenEventIds(self.section(family, "seen", partition_of=lambda parts: parts[0]),
-                            self.horizon_seconds + DEDUP_EXTRA_SECONDS)
+                            self.horizon_seconds + dedup_extra_seconds())
         self.on_restore(family, seen.on_changelog_value)
         self.expiring.append((family, seen))
         return seen
@@ -150,6 +153,19 @@ class Pipeline:
 
 END_MARKERS_ENV = "SMM_PULSE_CHANGELOG_END_MARKERS"  # auto (default), on, off
 END_MARKER_KEY = '["~end"]'  # a tombstone no section owns
+
+
+def dedup_extra_seconds() -> float:
+    text = os.environ.get(DEDUP_EXTRA_ENV)
+    if text is None:
+        return DEDUP_EXTRA_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{DEDUP_EXTRA_ENV} must be a number of seconds >= 0, not {text!r}")
+    return seconds
 
 
 def changelog_end_markers(bootstrap: str) -> bool:

@@ -1,5 +1,8 @@
 """``smm-pulse bench``: throughput, freshness, start-up and memory on the embedded broker.
 
+``smm-pulse bench --soak-minutes N`` instead runs the service under a steady
+load for N minutes and samples its memory (``soak``).
+
 Each run starts a fresh embedded broker, pre-loads a realistic mix of events,
 then starts the service as users do (``smm-pulse up``) and measures it. Figures
 are medians over ``runs``; the raw ceiling is measured in the same run, so the
@@ -9,6 +12,7 @@ ratio is meaningful on a noisy machine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import random
@@ -19,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,14 @@ MARKER_TIMEOUT_SECONDS = 60.0  # a marker later than this counts as infinitely l
 LOAD_SETTLE_SECONDS = 2.0  # the steady load runs this long before the first marker
 MARKER_SERIES = re.compile(
     r'^smm_window_interactions\{brand="brand0",platform="marker",window="5m"\} (\S+)$', re.M)
+
+
+# The soak: windows of a minute and ids kept a minute more, so every kind of state
+# reaches its steady size within minutes and memory can be seen to level off.
+SOAK_CONFIG = CONFIG.replace("windows: [5m, 1h, 24h]", "windows: [1m]")
+SOAK_ENV = {"SMM_PULSE_DEDUP_EXTRA_SECONDS": "60"}
+SOAK_SAMPLE_SECONDS = 30.0
+SOAK_CATCH_UP_SECONDS = 60.0
 
 
 @dataclass
@@ -145,7 +157,8 @@ async def raw_ceiling(bootstrap: str, topics: list[str], messages: int) -> float
 class Worker:
     """The service, started the way users start it."""
 
-    def __init__(self, bootstrap: str, config: Path, workdir: Path) -> None:
+    def __init__(self, bootstrap: str, config: Path, workdir: Path,
+                 env: Mapping[str, str] | None = None) -> None:
         self.port = _free_port()
         self.log = workdir / f"worker-{self.port}.log"
         self.started = time.perf_counter()
@@ -154,7 +167,7 @@ class Worker:
              str(self.port), "--loglevel", "info",
              "--data-dir", str(workdir / f"data-{self.port}")],
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-            env={**os.environ, "SMM_KAFKA_BOOTSTRAP": bootstrap})
+            env={**os.environ, "SMM_KAFKA_BOOTSTRAP": bootstrap, **(env or {})})
 
     def wait_ready(self, timeout: float = 120) -> float:
         deadline = time.perf_counter() + timeout
@@ -181,6 +194,12 @@ class Worker:
         with large state and would slow the worker it measures)."""
         counts = requests.get(f"http://127.0.0.1:{self.port}/api/events", timeout=30).json()
         return sum(counts.values())
+
+    def state_keys(self) -> float:
+        """Keys in all of the worker's tables (``smm_state_keys``)."""
+        text = requests.get(f"http://127.0.0.1:{self.port}/metrics",
+                            params={"name[]": "smm_state_keys"}, timeout=30).text
+        return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples)
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -269,16 +288,31 @@ async def full_scrapes(worker: Worker) -> None:
         await asyncio.sleep(FULL_SCRAPE_SECONDS)
 
 
-async def steady_load(producer: AIOKafkaProducer, prefix: str, rate: float) -> None:
+@dataclass
+class Sent:
+    events: int = 0
+
+
+async def steady_load(producer: AIOKafkaProducer, prefix: str, rate: float,
+                      sent: Sent | None = None) -> None:
     """Messages of 100 realistic events at ``rate`` events/s, evenly spaced, until cancelled."""
     rng = random.Random(3)
     interval = 100 / rate
     due = time.perf_counter()
+    sent = sent or Sent()
     while True:
         chunk = realistic_events(100, rng, time.time())
         await producer.send(topic_for(chunk[0], prefix), orjson.dumps(chunk))
+        sent.events += len(chunk)
         due += interval
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
+
+
+def _config(workdir: Path, prefix: str, body: str = CONFIG) -> Path:
+    config = workdir / f"{prefix}.yaml"
+    config.write_text(body + f"app_id: {prefix}\ntopics: {{engagement: {prefix}.engagement,"
+                      f" mentions: {prefix}.mentions, dlq: {prefix}.dlq}}\n")
+    return config
 
 
 def one_run(batched: int, single: int, workdir: Path,
@@ -287,9 +321,7 @@ def one_run(batched: int, single: int, workdir: Path,
     rng = random.Random(1)
     with EmbeddedBroker(port=_free_port(), log_file=workdir / "broker.log") as broker:
         prefix = f"bench{uuid.uuid4().hex[:6]}"
-        config = workdir / f"{prefix}.yaml"
-        config.write_text(CONFIG + f"app_id: {prefix}\ntopics: {{engagement: {prefix}.engagement,"
-                          f" mentions: {prefix}.mentions, dlq: {prefix}.dlq}}\n")
+        config = _config(workdir, prefix)
         events = realistic_events(batched, rng, time.time())
         messages = asyncio.run(preload(broker.bootstrap, prefix, events, per_message=100))
         ceiling = asyncio.run(raw_ceiling(
@@ -330,3 +362,62 @@ def run(runs: int, batched: int, single: int,
                for name in asdict(results[0])}
     return {"runs": runs, "batched_events": batched, "single_events": single,
             "median": medians, "each": [asdict(r) for r in results]}
+
+
+def soak(minutes: float, rate: float) -> dict[str, Any]:
+    """Memory of a worker under a steady load of ``rate`` events/s for ``minutes``.
+
+    The worker's resident memory is sampled every 30 s (``minutes`` >= 1) while Prometheus-like
+    whole scrapes run every 15 s. Growth is the least-squares slope over the
+    second half, after the state has had time to reach its steady size.
+    """
+    with tempfile.TemporaryDirectory(prefix="smm-soak-") as tmp, EmbeddedBroker(
+            port=_free_port(), log_file=Path(tmp) / "broker.log") as broker:
+        prefix = f"soak{uuid.uuid4().hex[:6]}"
+        worker = Worker(broker.bootstrap, _config(Path(tmp), prefix, SOAK_CONFIG), Path(tmp),
+                        SOAK_ENV)
+        try:
+            worker.wait_ready()
+            sent = Sent()
+            samples = asyncio.run(_soak_samples(worker, broker.bootstrap, prefix, rate, minutes,
+                                                sent))
+            with contextlib.suppress(TimeoutError):  # reported as events behind
+                _wait(lambda: worker.counted() >= sent.events, SOAK_CATCH_UP_SECONDS, 1.0)
+            behind = sent.events - worker.counted()
+        finally:
+            worker.stop()
+    second_half = samples[len(samples) // 2:]  # at least 2: minutes >= 1 gives 3 samples
+    slope, _ = statistics.linear_regression([t for t, _, _ in second_half],
+                                            [rss for _, rss, _ in second_half])
+    return {"minutes": minutes, "load_events_per_second": rate, "events_sent": sent.events,
+            "events_behind_after_catch_up": behind,
+            "rss_bytes_first": samples[0][1], "rss_bytes_half": second_half[0][1],
+            "rss_bytes_last": samples[-1][1], "state_keys_half": second_half[0][2],
+            "state_keys_last": samples[-1][2],
+            "second_half_growth_bytes_per_hour": slope * 3600,
+            "samples_seconds_rss_bytes_state_keys": [[round(t), rss, keys]
+                                                     for t, rss, keys in samples]}
+
+
+async def _soak_samples(worker: Worker, bootstrap: str, prefix: str, rate: float,
+                        minutes: float, sent: Sent) -> list[tuple[float, int, float]]:
+    """(seconds since the load started, worker RSS, state keys) every ``SOAK_SAMPLE_SECONDS``."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    loading = asyncio.create_task(steady_load(producer, prefix, rate, sent))
+    scraping = asyncio.create_task(full_scrapes(worker))
+    started = time.perf_counter()
+    samples: list[tuple[float, int, float]] = []
+    try:
+        while True:  # a sample every SOAK_SAMPLE_SECONDS, and one at the end
+            elapsed = time.perf_counter() - started
+            keys = await asyncio.to_thread(worker.state_keys)
+            samples.append((elapsed, worker.rss_bytes(), keys))
+            if elapsed >= minutes * 60:
+                break
+            await asyncio.sleep(min(SOAK_SAMPLE_SECONDS, minutes * 60 - elapsed))
+    finally:
+        loading.cancel()
+        scraping.cancel()
+        await producer.stop()
+    return samples

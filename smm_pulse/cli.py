@@ -229,12 +229,26 @@ def bench(
     freshness_rate: Annotated[float | None, typer.Option(
         help="Events/s of the steady load while freshness is measured (default: half the "
              "batched rate measured in the same run; fix it to compare runs).")] = None,
+    soak_minutes: Annotated[float | None, typer.Option(
+        min=1, help="Instead: run a worker under a steady load this long and sample its memory "
+             "(1-minute windows, ids kept a minute more, so state levels off in minutes).")
+    ] = None,
+    soak_rate: Annotated[float, typer.Option(help="Events/s of the soak's load.")] = 3_000,
 ) -> None:
     """Throughput, freshness, start-up and memory on the embedded broker (docs/benchmarks.md)."""
     import orjson
 
-    from smm_pulse.bench import run
+    from smm_pulse.bench import run, soak
 
+    if soak_minutes is not None:
+        soaked = soak(soak_minutes, soak_rate)
+        if json:
+            typer.echo(orjson.dumps(soaked, option=orjson.OPT_INDENT_2).decode())
+            return
+        for name, value in soaked.items():
+            if not name.startswith("samples"):
+                typer.echo(f"{name:34} {value:>14,.3f}")
+        return
     result = run(runs, batched, single, freshness_rate)
     if json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
