@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
@@ -25,12 +26,19 @@ ConfigOption = Annotated[
 ]
 
 
-def _load(path: Path | None) -> Config:
+@contextlib.contextmanager
+def _user_error(kind: type[Exception], heading: str) -> Iterator[None]:
+    """A ``kind`` error is in what the user gave: its message and exit code 2, no traceback."""
     try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"configuration error:\n{exc}", err=True)
+        yield
+    except kind as exc:
+        typer.echo(f"{heading}{exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _load(path: Path | None) -> Config:
+    with _user_error(ConfigError, "configuration error:\n"):
+        return load_config(path)
 
 
 @app.command()
@@ -163,11 +171,8 @@ def _sentiment_scorer(model: str | None) -> Scorer:
     from smm_pulse.sentiment import scorer
     from smm_pulse.sentiment.transformer import ModelError
 
-    try:
+    with _user_error(ModelError, "sentiment model: "):
         return scorer(model)
-    except ModelError as exc:
-        typer.echo(f"sentiment model: {exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
