@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -177,8 +177,10 @@ class Worker:
             time.sleep(0.05)
         return time.perf_counter() - self.started
 
-    def samples(self) -> dict[tuple[str, frozenset], float]:
-        text = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=30).text
+    def samples(self, names: Collection[str] = ()) -> dict[tuple[str, frozenset], float]:
+        """A scrape, parsed: of all metrics, or only of ``names``."""
+        text = requests.get(f"http://127.0.0.1:{self.port}/metrics",
+                            params={"name[]": list(names)}, timeout=30).text
         return {(s.name, frozenset(s.labels.items())): s.value
                 for f in text_string_to_metric_families(text) for s in f.samples}
 
@@ -197,9 +199,7 @@ class Worker:
 
     def state_keys(self) -> float:
         """Keys in all of the worker's tables (``smm_state_keys``)."""
-        text = requests.get(f"http://127.0.0.1:{self.port}/metrics",
-                            params={"name[]": "smm_state_keys"}, timeout=30).text
-        return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples)
+        return sum(self.samples(["smm_state_keys"]).values())
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -251,12 +251,8 @@ def freshness(worker: Worker, bootstrap: str, prefix: str, rate: float,
     """
 
     async def run() -> list[float]:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-        await producer.start()
-        loading = asyncio.create_task(steady_load(producer, prefix, rate))
-        scraping = asyncio.create_task(full_scrapes(worker))
         delays = []
-        try:
+        async with steady_traffic(worker, bootstrap, prefix, rate) as producer:
             await asyncio.sleep(LOAD_SETTLE_SECONDS)
             for i in range(samples):
                 marker = {"type": "interaction", "event_id": f"marker-{i}", "ts": time.time(),
@@ -272,10 +268,6 @@ def freshness(worker: Worker, bootstrap: str, prefix: str, rate: float,
                     break
                 delays.append(time.perf_counter() - sent)
                 await asyncio.sleep(max(0.0, 1 - (time.perf_counter() - sent)))
-        finally:
-            loading.cancel()
-            scraping.cancel()
-            await producer.stop()
         return delays
 
     return asyncio.run(run())
@@ -306,6 +298,22 @@ async def steady_load(producer: AIOKafkaProducer, prefix: str, rate: float,
         sent.events += len(chunk)
         due += interval
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
+
+
+@contextlib.asynccontextmanager
+async def steady_traffic(worker: Worker, bootstrap: str, prefix: str, rate: float,
+                         sent: Sent | None = None) -> AsyncIterator[AIOKafkaProducer]:
+    """A steady load and Prometheus-like whole scrapes while the block runs; its producer."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    loading = asyncio.create_task(steady_load(producer, prefix, rate, sent))
+    scraping = asyncio.create_task(full_scrapes(worker))
+    try:
+        yield producer
+    finally:
+        loading.cancel()
+        scraping.cancel()
+        await producer.stop()
 
 
 def _config(workdir: Path, prefix: str, body: str = CONFIG) -> Path:
@@ -402,13 +410,9 @@ def soak(minutes: float, rate: float) -> dict[str, Any]:
 async def _soak_samples(worker: Worker, bootstrap: str, prefix: str, rate: float,
                         minutes: float, sent: Sent) -> list[tuple[float, int, float]]:
     """(seconds since the load started, worker RSS, state keys) every ``SOAK_SAMPLE_SECONDS``."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    loading = asyncio.create_task(steady_load(producer, prefix, rate, sent))
-    scraping = asyncio.create_task(full_scrapes(worker))
-    started = time.perf_counter()
     samples: list[tuple[float, int, float]] = []
-    try:
+    async with steady_traffic(worker, bootstrap, prefix, rate, sent):
+        started = time.perf_counter()
         while True:  # a sample every SOAK_SAMPLE_SECONDS, and one at the end
             elapsed = time.perf_counter() - started
             keys = await asyncio.to_thread(worker.state_keys)
@@ -416,8 +420,4 @@ async def _soak_samples(worker: Worker, bootstrap: str, prefix: str, rate: float
             if elapsed >= minutes * 60:
                 break
             await asyncio.sleep(min(SOAK_SAMPLE_SECONDS, minutes * 60 - elapsed))
-    finally:
-        loading.cancel()
-        scraping.cancel()
-        await producer.stop()
     return samples

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from smm_pulse.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.config import Config, ConfigError, Topics, load_config
+from smm_pulse.sentiment import MODEL_ENV
 
 if TYPE_CHECKING:
     from smm_pulse.sentiment import Scorer
@@ -162,7 +163,7 @@ def push(
 
 
 SentimentModel = Annotated[str | None, typer.Option(
-    "--model", envvar="SMM_PULSE_SENTIMENT_MODEL",
+    "--model", envvar=MODEL_ENV,
     help="Directory of a local transformer sentiment model (the 'transformer' extra); "
          "default: the built-in rules and lexicons.")]
 
