@@ -15,11 +15,13 @@ Design (see docs/design.md):
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any, Protocol
 
 import orjson
+from faust.stores.memory import Store as MemoryStore
 from faust.types import TableT
 
 from smm_pulse.contributions import Contribution
@@ -74,18 +76,27 @@ class Section:
         self._parts: dict[str, list[Any]] = {}  # key -> key parts after the section name
         self._dirty: dict[str, int] = {}  # key -> changelog partition, awaiting the next flush
 
+    @functools.cached_property
+    def _data(self) -> MutableMapping[str, Any]:
+        """The table's values: with the app's memory store, the store's own dict.
+
+        Every state write and read goes through here, and the store's Mapping
+        methods are Python calls wrapping that dict (several times its cost).
+        """
+        store = self.table.data
+        return store.data if isinstance(store, MemoryStore) else store
+
     def on_restored(self, key: str, value: Any) -> None:
         if self.owns(key):
-            self._track(key, value)
+            if value is None:
+                self._parts.pop(key, None)
+            else:
+                self._parts_of(key)
 
-    def _track(self, key: str, value: Any) -> list[Any]:
+    def _parts_of(self, key: str) -> list[Any]:
         parts = self._parts.get(key)
         if parts is None:
-            parts = key_parts(key)[1:]
-            if value is not None:
-                self._parts[key] = parts
-        elif value is None:
-            del self._parts[key]
+            parts = self._parts[key] = key_parts(key)[1:]
         return parts
 
     def key(self, *parts: Any) -> str:
@@ -95,22 +106,25 @@ class Section:
         return key.startswith(self._prefix)
 
     def get(self, key: str) -> Any:
-        return self.table.data.get(key)
+        return self._data.get(key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.table.data[key] = value
-        self._dirty[key] = self.partition_of(self._track(key, value))
+        self._data[key] = value
+        parts = self._parts_of(key)
+        if key not in self._dirty:  # a key written again before the flush keeps its partition
+            self._dirty[key] = self.partition_of(parts)
 
     def __delitem__(self, key: str) -> None:
-        self.table.data.pop(key, None)
-        self._dirty[key] = self.partition_of(self._track(key, None))
+        self._data.pop(key, None)
+        parts = self._parts.pop(key, None) or key_parts(key)[1:]
+        self._dirty[key] = self.partition_of(parts)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.table.data
+        return key in self._data
 
     def items(self) -> list[tuple[str, list[Any], Any]]:
         """(key, key parts after the section name, value) of every entry held here."""
-        data = self.table.data
+        data = self._data
         return [(key, parts, data[key]) for key, parts in list(self._parts.items())
                 if key in data]
 
@@ -127,9 +141,7 @@ class Section:
         written = set()
         for key, partition in self._dirty.items():
             if partition in owned:
-                value = self.table.data.get(key)
-                self.table.send_changelog(partition, key, value,
-                                          value_serializer=None if value is not None else "raw")
+                self.table.send_changelog(partition, key, self._data.get(key))
                 written.add(partition)
         self._dirty.clear()
         return written
@@ -182,6 +194,13 @@ class WindowBuckets:
         self.section = section
         self.windows = tuple(windows)
         self._by_name = {w.name: w for w in self.windows}
+        # Windows by bucket size, each with the index of the coarsest earlier one whose
+        # buckets nest in its own (``_pending`` sums that one's), or None.
+        finest_first = sorted(self.windows, key=lambda w: w.bucket_seconds)
+        self._finest_first = [
+            (window, next((i for i in reversed(range(n))
+                           if window.bucket_seconds % finest_first[i].bucket_seconds == 0), None))
+            for n, window in enumerate(finest_first)]
         # pair -> window name (or TOTAL) -> bucket start -> key, of configured windows
         self._keys: dict[Pair, dict[str, dict[float, str]]] = {}
         self._sums: dict[Pair, dict[str, WindowSum]] = {}
@@ -191,21 +210,16 @@ class WindowBuckets:
         offset: int,
         brand: str,
         platform: str,
-        contributions: Iterable[Contribution],
+        contributions: Sequence[Contribution],
         now: float,
     ) -> None:
         """Add contributions of one batch; too-old events reach only the totals."""
-        pending: dict[tuple[str, float], Counters] = {}  # (window name, bucket start) -> deltas
-        for contribution in contributions:
-            add_into(pending.setdefault((TOTAL, 0), {}), contribution.deltas)
-            for window in self.windows:
-                start = window.bucket_of(contribution.ts)
-                if not window.is_expired(start, now):
-                    add_into(pending.setdefault((window.name, start), {}), contribution.deltas)
         pair = (brand, platform)
         sums = self._sums.get(pair, {})
-        for (window_name, start), deltas in pending.items():
-            key = self.section.key(brand, platform, window_name, start)
+        known = self._keys.get(pair, {})
+        for (window_name, start), deltas in self._pending(contributions, now).items():
+            key = known.get(window_name, {}).get(start) or self.section.key(
+                brand, platform, window_name, start)
             stored = self.section.get(key)
             if stored is None:
                 self.section[key] = {"o": offset, "c": deltas}
@@ -219,6 +233,31 @@ class WindowBuckets:
                 continue
             if window_name in sums:
                 sums[window_name].add(start, deltas)
+
+    def _pending(self, contributions: Sequence[Contribution],
+                 now: float) -> dict[tuple[str, float], Counters]:
+        """A batch's deltas summed per (window name, bucket start); TOTAL's start is 0.
+
+        Windows are summed from the finest buckets up: a window whose bucket
+        size is a multiple of a finer window's sums that window's buckets (all
+        of them, expired or not), not every contribution again.
+        """
+        pending: dict[tuple[str, float], Counters] = {}
+        levels: list[dict[float, Counters]] = []  # per window in ``_finest_first``: start -> sum
+        for window, source in self._finest_first:
+            items = (levels[source].items() if source is not None
+                     else ((c.ts, c.deltas) for c in contributions))
+            buckets: dict[float, Counters] = {}
+            for ts, deltas in items:
+                add_into(buckets.setdefault(window.bucket_of(ts), {}), deltas)
+            levels.append(buckets)
+            cutoff = window.expiry_cutoff(now)
+            pending.update(((window.name, start), deltas)
+                           for start, deltas in buckets.items() if start > cutoff)
+        # Every level holds every contribution: the coarsest has the fewest buckets to add.
+        pending[TOTAL, 0] = sum_counters(levels[-1].values() if levels
+                                         else (c.deltas for c in contributions))
+        return pending
 
     def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
         """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
@@ -319,26 +358,23 @@ class SeenEventIds:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(fresh, duplicates) among a batch's records; remembers the fresh ones."""
         batch_key = self.section.key(partition, offset)
+        first_seen = self._first_seen
         fresh: list[dict[str, Any]] = []
         duplicates: list[dict[str, Any]] = []
         in_batch: set[tuple[str, str]] = set()
         for record in records:
             ident = (record["brand"], record["event_id"])
-            first = self._first_seen.get(ident)
-            if ident in in_batch or (first is not None and first != batch_key):
+            if ident in in_batch or first_seen.get(ident, batch_key) != batch_key:
                 duplicates.append(record)
             else:
                 in_batch.add(ident)
                 fresh.append(record)
         if fresh and batch_key not in self.section:
-            value = {
-                "o": offset,
-                "t": max(r["ts"] for r in fresh),
-                "w": time.time(),
-                "ids": [list(i) for i in in_batch],
-            }
-            self.section[batch_key] = value
-            self._index(batch_key, value)
+            # Pairs stay tuples: orjson writes them as JSON arrays, as restored values hold them.
+            self.section[batch_key] = {"o": offset, "t": max(r["ts"] for r in fresh),
+                                       "w": time.time(), "ids": list(in_batch)}
+            # Every id here is new, or was first seen by this very batch (a replay).
+            first_seen.update(dict.fromkeys(in_batch, batch_key))
         return fresh, duplicates
 
     def expire(self, now: float, owned: set[int]) -> list[str]:

@@ -41,8 +41,12 @@ class Window:
         """When no part of the bucket can be inside (now - W, now] any more."""
         return bucket_start + self.bucket_seconds + self.seconds
 
+    def expiry_cutoff(self, now: float) -> float:
+        """Buckets starting at or before this are expired at ``now``."""
+        return now - self.bucket_seconds - self.seconds
+
     def is_expired(self, bucket_start: float, now: float) -> bool:
-        return now >= self.expires_at(bucket_start)
+        return bucket_start <= self.expiry_cutoff(now)
 
     def covers(self, bucket_start: float, now: float) -> bool:
         return not self.is_expired(bucket_start, now) and bucket_start <= now

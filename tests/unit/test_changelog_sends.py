@@ -41,3 +41,21 @@ def test_changelog_records_wait_for_the_commit_and_leave_in_order_with_tombstone
     assert orjson.loads(producer.sent[0][3]) == {"o": 3, "c": {"likes": 2}}
     assert producer.sent[1][3] is None  # a tombstone
     assert app.changelog == []
+
+
+def test_changelog_records_are_the_bytes_fausts_json_serializers_write():
+    """Recovery decodes records with the table's serializers: the direct encoding must match."""
+    app = App("changelog-bytes", broker="kafka://localhost:1", store="memory://")
+    table = app.Table("state", default=None, partitions=2)
+    topic = table.changelog_topic
+    records = [
+        ('["buckets","acme","vk","5m",1700000000]', {"o": 3, "c": {"likes": 2, "sum": 0.25}}),
+        ('["seen",1,42]', {"o": 42, "t": 1.5, "ids": [("acme", "e1"), ("бренд", "e2")]}),
+        ('["posts","acme","vk","main","p1"]', {"o": 1, "s": {"ts": 2.0, "c": {}}, "prev": None}),
+    ]
+    for key, value in records:
+        table.send_changelog(0, key, value)
+    for (key, value), (_topic, _partition, key_bytes, value_bytes) in zip(
+            records, app.changelog, strict=True):
+        assert key_bytes == topic.prepare_key(key, table.key_serializer)[0]
+        assert value_bytes == topic.prepare_value(value, table.value_serializer)[0]

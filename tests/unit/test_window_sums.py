@@ -94,3 +94,25 @@ def test_the_janitor_s_deletes_leave_the_bucket_index():
         del buckets.section[key]
     assert buckets._keys["acme", "vk"].keys() == {TOTAL}
     assert buckets.views(later)["acme", "vk"][TOTAL].gained == {"likes": 1}
+
+
+@pytest.mark.parametrize("names", [["5m", "1h", "24h"], ["7m", "1h", "30m"], ["90s"]])
+def test_each_bucket_holds_the_contributions_inside_it_whether_window_buckets_nest_or_not(names):
+    """Coarser windows are summed from finer buckets where they nest: the same counters."""
+    windows = [Window.parse(name) for name in names]
+    rng = random.Random(len(names))
+    now = 1_000_000.0
+    contributions = [Contribution(now - rng.uniform(0, 5_000), {"likes": rng.randint(1, 5)})
+                     for _ in range(1_000)]
+    buckets = WindowBuckets(Section(DictTable(), "buckets", lambda _parts: 0), windows)
+    buckets.apply(1, "acme", "vk", contributions, now)
+    expected: dict = {(TOTAL, 0): sum(c.deltas["likes"] for c in contributions)}
+    for window in windows:
+        for c in contributions:
+            start = window.bucket_of(c.ts)
+            if not window.is_expired(start, now):
+                expected[window.name, start] = expected.get((window.name, start), 0) + \
+                    c.deltas["likes"]
+    held = {(window_name, start): value["c"]["likes"]
+            for _key, (_b, _p, window_name, start), value in buckets.section.items()}
+    assert held == expected
