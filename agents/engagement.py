@@ -8,7 +8,6 @@ CTR, followers, audience growth and gross follows (formulas in
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
@@ -128,15 +127,7 @@ class Engagement:
 
     def views(self, now: float) -> Views:
         """Bucket counters joined with followers (ER, growth) per (brand, platform)."""
-        audiences = self.followers.totals(now)
-        result = self.buckets.views(now, also=audiences)
-        for pair, audience in audiences.items():
-            result[pair] = {
-                name: replace(view, followers=audience.latest,
-                              followers_start=audience.at_start.get(name))
-                for name, view in result[pair].items()
-            }
-        return result
+        return self.buckets.views(now, self.followers.totals(now))
 
 
 def register(pipeline: Pipeline) -> None:

@@ -24,7 +24,7 @@ import orjson
 from faust.stores.memory import Store as MemoryStore
 from faust.types import TableT
 
-from smm_pulse.contributions import Contribution
+from smm_pulse.contributions import Contribution, FollowerTotals
 from smm_pulse.kpi.catalog import View
 from smm_pulse.windows import Counters, Window, WindowSum, add_into, sum_counters
 
@@ -259,17 +259,21 @@ class WindowBuckets:
                                          else (c.deltas for c in contributions))
         return pending
 
-    def views(self, now: float, also: Iterable[tuple[str, str]] = ()) -> Views:
+    def views(self, now: float, audiences: Mapping[Pair, FollowerTotals] | None = None) -> Views:
         """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
 
         The TOTAL view also carries the start of the newest bucket with events
-        (data freshness). Pairs in ``also`` are included even with no counters
-        (known from other state).
+        (data freshness). With ``audiences`` (the engagement family's followers
+        per pair), views carry their pair's followers, and pairs with followers
+        but no counters are included.
         """
+        audiences = audiences or {}
         result: Views = {}
-        for pair in {*self._keys, *also}:
+        for pair in {*self._keys, *audiences}:
             keys = self._keys.get(pair, {})
             sums = self._sums.setdefault(pair, {})
+            audience = audiences.get(pair)
+            followers = audience.latest if audience else None
             windowed: dict[str, View] = {}
             newest: float | None = None
             for window in self.windows:
@@ -277,11 +281,13 @@ class WindowBuckets:
                 if current is None or not current.is_current(now):
                     current = sums[window.name] = WindowSum.of(
                         window, self._counters(keys.get(window.name, {})), now)
-                windowed[window.name] = View(dict(current.counters), None, window.seconds)
+                windowed[window.name] = View(
+                    dict(current.counters), followers, window.seconds,
+                    audience.at_start.get(window.name) if audience else None)
                 if current.newest is not None:
                     newest = current.newest if newest is None else max(newest, current.newest)
             total = sum_counters(c for _start, c in self._counters(keys.get(TOTAL, {})))
-            result[pair] = {TOTAL: View(total, None, 0, newest_event=newest)} | windowed
+            result[pair] = {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
         return result
 
     def _counters(self, keys: Mapping[float, str]) -> Iterator[tuple[float, Counters]]:

@@ -89,12 +89,18 @@ def record_followers(
 
     Keeps every snapshot after ``horizon`` and the last one at or before it (the
     start value of the longest window). A repeated ``ts`` keeps the first value.
+    Binary searches: a history holds every snapshot of the longest window.
     """
-    if any(point[0] == ts for point in history):
+    at = bisect.bisect_left(history, ts, key=_snapshot_time)
+    if at < len(history) and history[at][0] == ts:
         return history
-    merged = sorted([*history, [ts, followers]], key=lambda point: point[0])
-    before = [p for p in merged if p[0] <= horizon]
-    return before[-1:] + [p for p in merged if p[0] > horizon]
+    merged = [*history[:at], [ts, followers], *history[at:]]
+    up_to_horizon = bisect.bisect_right(merged, horizon, key=_snapshot_time)
+    return merged[max(up_to_horizon - 1, 0):]
+
+
+def _snapshot_time(point: list[float]) -> float:
+    return point[0]
 
 
 def mention_contributions(
@@ -125,12 +131,12 @@ def followers_at(history: list[list[float]], start: float, now: float) -> tuple[
     The start is the last snapshot at or before ``start`` or, if none, the first
     inside the window; None when the account has no snapshot up to ``now``.
     """
-    current = [p for p in history if p[0] <= now]
+    current = bisect.bisect_right(history, now, key=_snapshot_time)  # snapshots up to now
     if not current:
         return None
-    before = [p for p in current if p[0] <= start]
-    first = before[-1] if before else current[0]
-    return int(first[1]), int(current[-1][1])
+    before = min(bisect.bisect_right(history, start, key=_snapshot_time), current)
+    first = history[before - 1] if before else history[0]
+    return int(first[1]), int(history[current - 1][1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +154,14 @@ def follower_totals(
     windows = tuple(windows)
     latest, at_start, known = 0, dict.fromkeys((w.name for w in windows), 0), False
     for history in histories:
+        now_points = followers_at(history, now, now)
+        if now_points is None:  # no snapshot up to now: left out of both sums
+            continue
+        known, latest = True, latest + now_points[1]
         for window in windows:
-            points = followers_at(history, now - window.seconds, now)
-            if points is None:  # no snapshot up to now: left out of both sums
-                break
-            at_start[window.name] += points[0]
-        else:
-            known = True
-            latest += int([p for p in history if p[0] <= now][-1][1])
+            window_points = followers_at(history, now - window.seconds, now)
+            assert window_points is not None  # the same snapshots up to now
+            at_start[window.name] += window_points[0]
     return FollowerTotals(latest, at_start) if known else None
 
 

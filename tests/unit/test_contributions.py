@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from smm_pulse.contributions import (
     PostState,
     apply_snapshot,
@@ -142,3 +144,26 @@ def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():
 def test_only_in_messages_and_replies_up_to_now_count():
     assert first_replies(ins=[50, 150, 350], outs=[160, 400], now=300) == [(50, 110), (150, 10)]
     assert first_replies(ins=[250], outs=[400], now=300) == [(250, None)]
+
+
+def test_follower_history_and_window_starts_agree_with_their_definitions_on_random_histories():
+    """The binary searches against the definitions read off a plain sorted list."""
+    rng = random.Random(7)
+    for _case in range(200):
+        history: list[list[float]] = []
+        snapshots: dict[float, int] = {}
+        horizon = rng.uniform(0, 1_000)
+        for _ in range(rng.randint(0, 30)):
+            ts, followers = float(rng.randint(0, 1_000)), rng.randint(0, 500)
+            history = record_followers(history, ts, followers, horizon)
+            snapshots.setdefault(ts, followers)
+        ordered = sorted([ts, f] for ts, f in snapshots.items())
+        kept_before = [p for p in ordered if p[0] <= horizon][-1:]
+        assert history == kept_before + [p for p in ordered if p[0] > horizon]
+        times = [*snapshots, rng.uniform(0, 1_100), rng.uniform(0, 1_100)]  # ties matter
+        start, now = sorted(rng.choice(times) for _ in range(2))
+        current = [p for p in history if p[0] <= now]
+        before = [p for p in current if p[0] <= start]
+        expected = (int((before or current)[-1 if before else 0][1]), int(current[-1][1])) \
+            if current else None
+        assert followers_at(history, start, now) == expected
