@@ -243,10 +243,26 @@ class App(faust.App):
             await self._send_changelog()
 
     async def _send_changelog(self) -> None:
-        """Send the changelog records flushed so far and wait for the broker."""
+        """Send the changelog records flushed so far and wait for the broker.
+
+        Record batches per partition are built here: aiokafka's send per record
+        (a future, a metadata lookup and a callback each) cost a flush of
+        thousands of records more than building the records did.
+        """
         records, self.changelog = self.changelog, []
-        sent = [await self.producer.send(topic, key, value, partition, None, None)
-                for topic, partition, key, value in records]
+        by_partition: dict[tuple[str, int | None], list[tuple[bytes | None, bytes | None]]] = {}
+        for topic, partition, key, value in records:
+            by_partition.setdefault((topic, partition), []).append((key, value))
+        producer = self.producer._ensure_producer()  # aiokafka's: Faust's has no batch API
+        sent = []
+        for (topic, partition), items in by_partition.items():
+            batch = producer.create_batch()
+            for key, value in items:
+                if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                    sent.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)  # the first always fits
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*sent)
 
 

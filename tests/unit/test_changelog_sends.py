@@ -10,15 +10,42 @@ import orjson
 from agents.app import App, Table
 
 
+class RecordingBatch:
+    """aiokafka's BatchBuilder as the flush uses it: full after ``capacity`` records."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.records: list[tuple[bytes | None, bytes | None]] = []
+
+    def append(self, *, key: bytes | None, value: bytes | None, timestamp: Any) -> Any:
+        if len(self.records) >= self.capacity:
+            return None
+        self.records.append((key, value))
+        return object()
+
+
 class RecordingProducer:
-    """Faust's producer API as the flush uses it; every record acknowledged at once."""
+    """Faust's producer and the aiokafka producer it wraps, as the flush uses them;
+    every batch acknowledged at once."""
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, int | None, bytes | None, bytes | None]] = []
+    def __init__(self, batch_capacity: int = 1_000) -> None:
+        self.batch_capacity = batch_capacity
+        self.batches: list[tuple[str, int | None, list]] = []
 
-    async def send(self, topic: str, key: Any, value: Any, partition: int | None,
-                   _timestamp: Any, _headers: Any) -> asyncio.Future:
-        self.sent.append((topic, partition, key, value))
+    @property
+    def sent(self) -> list[tuple[str, int | None, bytes | None, bytes | None]]:
+        return [(topic, partition, key, value)
+                for topic, partition, records in self.batches for key, value in records]
+
+    def _ensure_producer(self) -> RecordingProducer:
+        return self
+
+    def create_batch(self) -> RecordingBatch:
+        return RecordingBatch(self.batch_capacity)
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *,
+                         partition: int | None) -> asyncio.Future:
+        self.batches.append((topic, partition, batch.records))
         done = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
@@ -59,3 +86,16 @@ def test_changelog_records_are_the_bytes_fausts_json_serializers_write():
             records, app.changelog, strict=True):
         assert key_bytes == topic.prepare_key(key, table.key_serializer)[0]
         assert value_bytes == topic.prepare_value(value, table.value_serializer)[0]
+
+
+def test_a_flush_leaves_as_record_batches_per_partition_in_order_split_when_full():
+    app = App("changelog-batches", broker="kafka://localhost:1", store="memory://")
+    table = app.Table("state", default=None, partitions=2)
+    for i in range(5):
+        table.send_changelog(i % 2, f'["k",{i}]', {"o": i})
+    producer = RecordingProducer(batch_capacity=2)
+    app._producer = producer
+    asyncio.run(app._send_changelog())
+    keys = [[orjson.loads(k) for k, _v in records] for _t, _p, records in producer.batches]
+    assert [p for _t, p, _r in producer.batches] == [0, 0, 1]
+    assert keys == [['["k",0]', '["k",2]'], ['["k",4]'], ['["k",1]', '["k",3]']]
