@@ -67,19 +67,33 @@ def apply_snapshot(
     so replaying snapshots is idempotent.
     """
     if kept is None:
-        counters = {name: snapshot.get(name, 0) for name in POST_COUNTERS}
+        counters = _post_counters(snapshot, {})
         published = snapshot.get("published_at")
         state = PostState(snapshot["ts"], counters)
         if published is not None and published < horizon:
             return state, None
         at = published if published is not None else snapshot["ts"]
-        return state, Contribution(at, {k: v for k, v in counters.items() if v})
+        return state, Contribution(at, dict(counters))
     if snapshot["ts"] <= kept.ts:
         return kept, None
-    counters = {name: snapshot.get(name, kept.counters.get(name, 0)) for name in POST_COUNTERS}
-    deltas = {k: v - kept.counters.get(k, 0) for k, v in counters.items()}
+    counters = _post_counters(snapshot, kept.counters)
+    deltas = {name: counters.get(name, 0) - kept.counters.get(name, 0)
+              for name in {*counters, *kept.counters}}
     state = PostState(snapshot["ts"], counters)
     return state, Contribution(snapshot["ts"], {k: v for k, v in deltas.items() if v})
+
+
+def _post_counters(snapshot: Mapping[str, Any], kept: Mapping[str, int]) -> dict[str, int]:
+    """A snapshot's counters, an absent one as it was kept; zeros left out (absent = 0),
+    so a post's state holds only the counters its collector reports."""
+    counters = {}
+    for name in POST_COUNTERS:
+        value = snapshot.get(name)
+        if value is None:
+            value = kept.get(name, 0)
+        if value:
+            counters[name] = value
+    return counters
 
 
 def record_followers(

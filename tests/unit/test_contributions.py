@@ -27,7 +27,7 @@ def test_first_snapshot_contributes_its_totals_at_its_ts():
     state, contribution = apply_snapshot(None, snap(2_000, likes=10, reach=50), HORIZON)
     assert contribution.ts == 2_000
     assert contribution.deltas == {"likes": 10, "reach": 50}
-    assert state.counters["comments"] == 0
+    assert state.counters == {"likes": 10, "reach": 50}  # absent counters are 0, not kept
 
 
 def test_first_snapshot_contributes_at_published_at_when_given():
@@ -48,6 +48,14 @@ def test_newer_snapshot_contributes_differences_which_may_be_negative():
     assert contribution.ts == 2_060
     assert contribution.deltas == {"likes": 2, "comments": -2}
     assert state.ts == 2_060
+
+
+def test_a_counter_falling_to_zero_contributes_its_whole_value_negatively():
+    state, contribution = apply_snapshot(PostState(2_000, {"likes": 5, "shares": 2}),
+                                         snap(2_060, likes=0, shares=2), HORIZON)
+    assert contribution.deltas == {"likes": -5}
+    _, later = apply_snapshot(state, snap(2_120, shares=3), HORIZON)  # likes absent: still 0
+    assert later.deltas == {"shares": 1}
 
 
 def test_absent_counter_keeps_its_previous_value():
