@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import faust
-import orjson
 from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
@@ -22,6 +21,7 @@ from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
 from smm_pulse.windows import Window
+from streams import codec
 from streams.topics import TopicNames, partition_for
 
 # Event ids are remembered for the longest window plus this long (default an hour), so
@@ -198,12 +198,13 @@ class Table(faust.Table):
     ) -> None:
         """Keys and values as JSON, the table's serializers; a ``None`` value is a tombstone.
 
-        Encoded by orjson directly, the bytes Faust's JSON serializers write
-        (tests/unit/test_changelog_sends.py): their chain of calls cost as
-        much as the encoding. The serializer arguments (Faust's signature) are unused.
+        Encoded by orjson directly (streams/codec.py), the bytes Faust's JSON
+        serializers write (tests/unit/test_changelog_sends.py): their chain of
+        calls cost as much as the encoding. The serializer arguments (Faust's
+        signature) are unused.
         """
-        self.app.changelog.append((self._changelog_name, partition, orjson.dumps(key),
-                                   None if value is None else orjson.dumps(value)))
+        self.app.changelog.append((self._changelog_name, partition, codec.dumps(key),
+                                   None if value is None else codec.dumps(value)))
 
     @functools.cached_property
     def _changelog_name(self) -> str:

@@ -57,21 +57,31 @@ def dlq_headers(rejection: Rejection, message: ConsumerRecord) -> list[tuple[str
 
 
 class Packer:
-    """Accepted events as internal messages: ``{"topic": ..., "events": [...]}`` bodies."""
+    """Accepted events as internal messages: ``{"topic": ..., "events": [...]}`` bodies.
+
+    Each event is copied into its message's buffer as soon as it is encoded:
+    orjson's result takes 4 KiB however short it is (streams/codec.py), and a
+    poll holds tens of thousands of events.
+    """
 
     def __init__(self) -> None:
-        # (family, partition, input topic) -> serialised events of the message being filled
-        self._open: dict[tuple[Family, int, str], list[bytes]] = defaultdict(list)
-        self._sizes: dict[tuple[Family, int, str], int] = defaultdict(int)
+        # (family, partition, input topic) -> the message being filled
+        self._open: dict[tuple[Family, int, str], bytearray] = {}
         self.full: list[tuple[Family, int, bytes]] = []
 
     def add(self, family: Family, partition: int, topic: str, record: dict[str, Any]) -> None:
         where = (family, partition, topic)
         encoded = orjson.dumps(record)
-        if self._sizes[where] + len(encoded) > PACK_BYTES and self._open[where]:
+        body = self._open.get(where)
+        if body is not None and len(body) + len(encoded) > PACK_BYTES:
             self._close(where)
-        self._open[where].append(encoded)
-        self._sizes[where] += len(encoded) + 1
+            body = None
+        if body is None:
+            body = self._open[where] = bytearray(b'{"topic":' + orjson.dumps(topic)
+                                                 + b',"events":[')
+        else:
+            body += b","
+        body += encoded
 
     def messages(self) -> list[tuple[Family, int, bytes]]:
         """(family, partition, body) of every message, the open ones closed."""
@@ -80,11 +90,10 @@ class Packer:
         return self.full
 
     def _close(self, where: tuple[Family, int, str]) -> None:
-        family, partition, topic = where
-        events = self._open.pop(where)
-        self._sizes.pop(where)
-        self.full.append((family, partition, b'{"topic":' + orjson.dumps(topic) + b',"events":['
-                          + b",".join(events) + b"]}"))
+        family, partition, _topic = where
+        body = self._open.pop(where)
+        body += b"]}"
+        self.full.append((family, partition, bytes(body)))
 
 
 class Ingest:

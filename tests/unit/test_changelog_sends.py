@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from typing import Any
 
 import orjson
@@ -99,3 +100,18 @@ def test_a_flush_leaves_as_record_batches_per_partition_in_order_split_when_full
     keys = [[orjson.loads(k) for k, _v in records] for _t, _p, records in producer.batches]
     assert [p for _t, p, _r in producer.batches] == [0, 0, 1]
     assert keys == [['["k",0]', '["k",2]'], ['["k",4]'], ['["k",1]', '["k",3]']]
+
+
+def test_changelog_records_take_memory_for_their_length_not_orjsons_buffer():
+    """orjson 3.12+ returns results in 4 KiB buffers; a flush holds thousands of records."""
+    app = App("changelog-memory", broker="kafka://localhost:1", store="memory://")
+    table = app.Table("state", default=None, partitions=1)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1_000):
+            table.send_changelog(0, f'["buckets","acme","vk","5m",{i}]', {"o": i, "c": {"x": 1}})
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000 * 600  # two short byte strings and a tuple a record, not 8 KiB
