@@ -254,9 +254,9 @@ class WindowBuckets:
             cutoff = window.expiry_cutoff(now)
             pending.update(((window.name, start), deltas)
                            for start, deltas in buckets.items() if start > cutoff)
-        # Every level holds every contribution: the coarsest has the fewest buckets to add.
-        pending[TOTAL, 0] = sum_counters(levels[-1].values() if levels
-                                         else (c.deltas for c in contributions))
+        # Every level holds every contribution (the configuration requires a window):
+        # the coarsest has the fewest buckets to add.
+        pending[TOTAL, 0] = sum_counters(levels[-1].values())
         return pending
 
     def views(self, now: float, audiences: Mapping[Pair, FollowerTotals] | None = None) -> Views:
