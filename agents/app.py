@@ -152,6 +152,12 @@ class Pipeline:
         return self.tables[family]
 
 
+# Producer record batches (aiokafka's default: 16 KiB). A producer keeps one batch in
+# flight per partition, so a flush of thousands of changelog records took a broker
+# round trip per 16 KiB; on a busy event loop each took a loop turn too: 5-30 s a
+# flush at 11,000 events/s (docs/benchmarks.md). Under the brokers' 1 MB request limit.
+PRODUCER_BATCH_BYTES = 512 * 1024
+
 END_MARKERS_ENV = "SMM_PULSE_CHANGELOG_END_MARKERS"  # auto (default), on, off
 END_MARKER_KEY = '["~end"]'  # a tombstone no section owns
 
@@ -294,6 +300,7 @@ def create_pipeline(
         # Table state is idempotent by offset guards; exactly-once is not needed.
         processing_guarantee="at_least_once",
         # Faster failure detection than the defaults, which suit bigger clusters.
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,

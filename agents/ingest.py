@@ -24,7 +24,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from agents.app import Pipeline
+from agents.app import PRODUCER_BATCH_BYTES, Pipeline
 from agents.transport import FETCH_MAX_WAIT_MS
 from smm_pulse.kpi.catalog import Family
 from streams.events import Rejection, parse_message
@@ -116,7 +116,8 @@ class Ingest:
             heartbeat_interval_ms=1_000,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,  # aiokafka's 500 ms delays each event as much
         )
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2)
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2,
+                                         max_batch_size=PRODUCER_BATCH_BYTES)
         for topic in self.pipeline.family_topics.values():
             await topic.maybe_declare()  # before the first send creates it with broker defaults
         await self.producer.start()
