@@ -122,11 +122,18 @@ class Section:
     def __contains__(self, key: str) -> bool:
         return key in self._data
 
-    def items(self) -> list[tuple[str, list[Any], Any]]:
-        """(key, key parts after the section name, value) of every entry held here."""
+    def items(self) -> Iterator[tuple[str, list[Any], Any]]:
+        """(key, key parts after the section name, value) of every entry held here.
+
+        A generator: the janitor walks every entry, and a list of them all cost
+        it more than its checks (and the garbage collector saw them all).
+        Do not change the section while iterating.
+        """
         data = self._data
-        return [(key, parts, data[key]) for key, parts in list(self._parts.items())
-                if key in data]
+        for key, parts in self._parts.items():
+            value = data.get(key)
+            if value is not None:
+                yield key, parts, value
 
     def __len__(self) -> int:
         return len(self._parts)
@@ -167,9 +174,13 @@ Views = dict[tuple[str, str], dict[str, View]]  # (brand, platform) -> window na
 def expired_entries(
     section: Section, owned: set[int], is_expired: Callable[[list[Any], Any], bool]
 ) -> list[str]:
-    """Keys of a section's entries in ``owned`` partitions that ``is_expired``."""
+    """Keys of a section's entries in ``owned`` partitions that ``is_expired``.
+
+    Expiry is checked first: it is false for most entries, and cheaper than
+    finding an entry's partition.
+    """
     return [key for key, parts, value in section.items()
-            if section.partition_of(parts) in owned and is_expired(parts, value)]
+            if is_expired(parts, value) and section.partition_of(parts) in owned]
 
 
 def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:

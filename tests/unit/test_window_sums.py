@@ -57,7 +57,7 @@ def test_running_sums_equal_the_covered_buckets_through_writes_replays_expiry_an
             for key in buckets.expire(now, owned={0}):
                 del buckets.section[key]
         elif action < 0.8:  # a changelog record restored over a bucket
-            key, _parts, value = rng.choice(buckets.section.items() or [(None, None, None)])
+            key, _parts, value = rng.choice(list(buckets.section.items()) or [(None, None, None)])
             if key is not None:
                 restored = None if rng.random() < 0.3 else {"o": value["o"], "c": {"likes": 7}}
                 if restored is None:
