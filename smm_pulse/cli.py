@@ -58,6 +58,7 @@ def up(
     import faust
 
     from agents.app import create_pipeline
+    from smm_pulse import runtime
     from smm_pulse.demo.feeder import DemoFeeder, default_config_path
 
     settings = _load(config or (Path(default_config_path()) if demo else None))
@@ -67,6 +68,8 @@ def up(
     bootstrap = bootstrap or broker.bootstrap  # type: ignore[union-attr]
     feeder = DemoFeeder(settings, bootstrap) if demo else None
     typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://{bind}:{port}/metrics", err=True)
+    runtime.return_large_buffers_to_os()
+    runtime.ShortGcPauses().install()
     try:
         pipeline = create_pipeline(settings, bootstrap, port, bind, data_dir)
         if feeder:

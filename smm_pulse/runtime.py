@@ -1,0 +1,71 @@
+"""Process-wide memory settings of a worker: short garbage-collector pauses, a heap that shrinks.
+
+Both are measured in docs/benchmarks.md ("Memory" and "Pauses"); ``smm-pulse up``
+applies them before the worker starts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+MMAP_THRESHOLD_BYTES = 256 * 1024
+THAW_SECONDS = 600.0
+OLDEST_GENERATION = 2  # a full collection
+
+
+def return_large_buffers_to_os() -> bool:
+    """Allocations of ``MMAP_THRESHOLD_BYTES`` and more get their own mapping; True if set.
+
+    glibc raises this threshold (up to 32 MiB) whenever such a buffer is
+    freed; from then on a flush's or a fetch's buffers come from the heap and
+    leave holes in it that it cannot give back, and the worker's resident
+    memory crept up under a steady load. Setting it also stops the raising.
+    Only glibc has it; elsewhere nothing changes.
+    """
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+
+
+class ShortGcPauses:
+    """Full garbage collections look only at objects that appeared since the previous one.
+
+    Python's full collection traverses every container: with the worker's
+    state (hundreds of thousands of dicts, none in a reference cycle) it took
+    0.3-0.6 s every few seconds under load, and stopped everything meanwhile.
+    After each full collection the survivors are frozen (``gc.freeze``), so the
+    next one skips them. Frozen objects are still freed by reference counting;
+    only a reference cycle among them would wait, so every ``thaw_seconds``
+    they are unfrozen and the next full collection looks at everything once.
+    """
+
+    def __init__(self, thaw_seconds: float = THAW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.thaw_seconds = thaw_seconds
+        self.clock = clock
+        self._thawed_at = clock()
+
+    def install(self) -> None:
+        gc.callbacks.append(self._after_collection)
+
+    def uninstall(self) -> None:
+        gc.callbacks.remove(self._after_collection)
+        gc.unfreeze()
+
+    def _after_collection(self, phase: str, info: dict[str, Any]) -> None:
+        if phase != "stop" or info["generation"] != OLDEST_GENERATION:
+            return
+        now = self.clock()
+        if now - self._thawed_at >= self.thaw_seconds:
+            gc.unfreeze()
+            self._thawed_at = now
+        else:
+            gc.freeze()

@@ -1,0 +1,97 @@
+"""The worker's process-wide memory settings (smm_pulse/runtime.py)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import platform
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from smm_pulse.runtime import MMAP_THRESHOLD_BYTES, ShortGcPauses, return_large_buffers_to_os
+
+glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Node:
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+@pytest.fixture
+def pauses() -> Iterator[tuple[ShortGcPauses, Clock]]:
+    clock = Clock()
+    policy = ShortGcPauses(thaw_seconds=600, clock=clock)
+    policy.install()
+    try:
+        yield policy, clock
+    finally:
+        policy.uninstall()
+
+
+def a_cycle() -> weakref.ref[Node]:
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    gc.collect()  # survives (still referenced here), so it is frozen
+    return weakref.ref(first)
+
+
+def test_a_full_collection_freezes_its_survivors(pauses: tuple[ShortGcPauses, Clock]) -> None:
+    gc.collect()
+    assert gc.get_freeze_count() > 0
+
+
+def test_cycles_among_frozen_objects_are_collected_after_the_thaw(
+        pauses: tuple[ShortGcPauses, Clock]) -> None:
+    _policy, clock = pauses
+    cycle = a_cycle()
+    gc.collect()
+    assert cycle() is not None  # frozen: the full collection skipped it
+
+    clock.now = 600.0
+    gc.collect()  # thaws instead of freezing
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert cycle() is None
+    assert gc.get_freeze_count() > 0  # frozen again after the collection that looked at all
+
+
+def test_uninstall_unfreezes_and_stops_freezing() -> None:
+    policy = ShortGcPauses()
+    policy.install()
+    gc.collect()
+    policy.uninstall()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+@glibc_only
+def test_large_buffers_stay_mapped_after_a_bigger_one_was_freed() -> None:
+    """Without the setting, freeing the 8 MiB buffer moves glibc's threshold past 1 MiB."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallinfo2.restype = MallInfo2
+    assert return_large_buffers_to_os()
+    del_me = bytearray(8 * 1024 * 1024)
+    del del_me
+    before = libc.mallinfo2().hblkhd
+    buffer = bytearray(4 * MMAP_THRESHOLD_BYTES)
+    assert libc.mallinfo2().hblkhd - before >= len(buffer)
+    del buffer
