@@ -299,8 +299,8 @@ def create_pipeline(
         web_in_thread=False,
         # Table state is idempotent by offset guards; exactly-once is not needed.
         processing_guarantee="at_least_once",
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,  # changelog flushes: see its comment
         # Faster failure detection than the defaults, which suit bigger clusters.
-        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,

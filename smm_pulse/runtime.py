@@ -1,7 +1,8 @@
 """Process-wide memory settings of a worker: short garbage-collector pauses, a heap that shrinks.
 
-Both are measured in docs/benchmarks.md ("Memory" and "Pauses"); ``smm-pulse up``
-applies them before the worker starts.
+Both are measured in docs/benchmarks.md (session 8: "Where freshness went:
+pauses" and "Memory: a heap that gives memory back"); ``smm-pulse up`` applies
+them before the worker starts.
 """
 
 from __future__ import annotations

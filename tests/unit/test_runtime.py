@@ -89,8 +89,8 @@ def test_large_buffers_stay_mapped_after_a_bigger_one_was_freed() -> None:
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     libc.mallinfo2.restype = MallInfo2
     assert return_large_buffers_to_os()
-    del_me = bytearray(8 * 1024 * 1024)
-    del del_me
+    bigger = bytearray(8 * 1024 * 1024)
+    del bigger
     before = libc.mallinfo2().hblkhd
     buffer = bytearray(4 * MMAP_THRESHOLD_BYTES)
     assert libc.mallinfo2().hblkhd - before >= len(buffer)
