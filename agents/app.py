@@ -47,6 +47,7 @@ class Pipeline:
         default_factory=dict)
     # What the janitor expires, and where the exporter reads each family's KPI views.
     expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
+    window_buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
     # Messages not yet read per input topic (the ingest stage reads them, not Faust).
     input_lag: Callable[[], dict[str, int]] = dict
@@ -81,6 +82,7 @@ class Pipeline:
         buckets = WindowBuckets(self.section(family, "buckets"), self.windows)
         self.on_restore(family, buckets.on_restored)
         self.expiring.append((family, buckets))
+        self.window_buckets[family] = buckets
         return buckets
 
     def seen_ids(self, family: Family) -> SeenEventIds:
@@ -114,8 +116,10 @@ class Pipeline:
         Baseline sections go last: a crash during the flush may keep counters
         that already include a snapshot's difference while losing the post
         state it came from (the replay then recomputes it and the counters'
-        offset guards skip it), never the other way round.
+        offset guards skip it), never the other way round. Buckets settle
+        first, so the counters hold every post snapshot written so far.
         """
+        self.settle_buckets()
         written: dict[Family, set[int]] = {}
         for family in self.tables:
             owned = self.owned_partitions(family)
@@ -123,7 +127,15 @@ class Pipeline:
                 written.setdefault(family, set()).update(section.flush(owned))
         return written
 
+    def settle_buckets(self) -> None:
+        """Add the batches window buckets keep until read (``WindowBuckets.settle``)."""
+        for buckets in self.window_buckets.values():
+            buckets.settle()
+
     def discard_changes(self, revoked: set[int], family: Family) -> None:
+        """Forget unflushed changes of revoked partitions (kept in memory, as applied)."""
+        if family in self.window_buckets:
+            self.window_buckets[family].settle()
         for section in self.sections_of(family):
             section.discard_changes(revoked)
 

@@ -190,15 +190,25 @@ def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
 
 Pair = tuple[str, str]  # (brand, platform)
 
+# Contributions ``WindowBuckets`` keeps unsettled at most (memory bound for a backlog).
+MAX_UNSETTLED = 50_000
+
 
 class WindowBuckets:
     """Counters per (brand, platform, window, bucket start), plus running totals.
 
     Each window's counters are also kept summed (``WindowSum``), so a view,
     read at every scrape, costs the same however many buckets there are. The
-    sums follow every write: the agent's (``apply``), the janitor's deletes
+    sums follow every write: the agent's (``settle``), the janitor's deletes
     (``expire``) and changelog recovery (``on_restored``, which has the sum
     summed afresh).
+
+    Batches are added when the state is next read, not one by one (``apply``
+    keeps them, ``settle`` adds them): under a steady load a message brings a
+    (brand, platform) a handful of events, and writing each batch's buckets
+    cost more than its events did (docs/benchmarks.md). Whatever reads the
+    buckets settles them first: views, the janitor, the flush before each
+    offset commit and a revocation of partitions.
     """
 
     def __init__(self, section: Section, windows: Iterable[Window]) -> None:
@@ -215,6 +225,11 @@ class WindowBuckets:
         # pair -> window name (or TOTAL) -> bucket start -> key, of configured windows
         self._keys: dict[Pair, dict[str, dict[float, str]]] = {}
         self._sums: dict[Pair, dict[str, WindowSum]] = {}
+        # Batches not yet added: pair -> (offset, contributions, now), in arrival order.
+        self._unsettled: dict[Pair, list[tuple[int, Sequence[Contribution], float]]] = {}
+        self._unsettled_count = 0  # contributions in ``_unsettled``
+        # pair -> the highest offset any of its buckets holds ("o"), or higher.
+        self._offsets: dict[Pair, int] = {}
 
     def apply(
         self,
@@ -224,51 +239,87 @@ class WindowBuckets:
         contributions: Sequence[Contribution],
         now: float,
     ) -> None:
-        """Add contributions of one batch; too-old events reach only the totals."""
-        pair = (brand, platform)
+        """Add contributions of one batch when the buckets are next read (``settle``)."""
+        self._unsettled.setdefault((brand, platform), []).append((offset, contributions, now))
+        self._unsettled_count += len(contributions)
+        if self._unsettled_count >= MAX_UNSETTLED:
+            self.settle()
+
+    def settle(self) -> None:
+        """Add the batches kept by ``apply``; too-old events reach only the totals.
+
+        A pair's batches at offsets above all its buckets' (normal running) are
+        added as one: the buckets they touch record the last one's offset, and
+        hold all of them. A batch at or below (a replay after a crash) is added
+        alone, each bucket skipping it if it already holds it.
+        """
+        unsettled, self._unsettled, self._unsettled_count = self._unsettled, {}, 0
+        for pair, batches in unsettled.items():
+            highest = self._offsets.get(pair, -1)
+            run: list[Contribution] = []
+            run_now = 0.0
+            for offset, contributions, now in batches:
+                if offset <= highest:
+                    if run:
+                        self._add(pair, highest, run, run_now)
+                        run = []
+                    self._add(pair, offset, contributions, now)
+                else:
+                    run += contributions
+                    highest, run_now = offset, now
+            if run:
+                self._add(pair, highest, run, run_now)
+
+    def _add(self, pair: Pair, offset: int, contributions: Sequence[Contribution],
+             now: float) -> None:
+        """Add one batch's contributions, as of ``now``, to the buckets without it."""
+        self._offsets[pair] = max(offset, self._offsets.get(pair, -1))
         sums = self._sums.get(pair, {})
         known = self._keys.get(pair, {})
-        for (window_name, start), deltas in self._pending(contributions, now).items():
-            key = known.get(window_name, {}).get(start) or self.section.key(
-                brand, platform, window_name, start)
-            stored = self.section.get(key)
+        section = self.section
+        for window_name, start, deltas in self._pending(contributions, now):
+            key = known.get(window_name, {}).get(start) or section.key(*pair, window_name, start)
+            stored = section.get(key)
             if stored is None:
-                self.section[key] = {"o": offset, "c": deltas}
+                section[key] = {"o": offset, "c": deltas}
                 self._remember(pair, window_name, start, key)
             elif not is_replayed(stored, offset):
                 # In place: values are serialised only when flushed, after this returns.
                 add_into(stored["c"], deltas)
                 stored["o"] = offset
-                self.section[key] = stored
+                section[key] = stored
             else:
                 continue
             if window_name in sums:
                 sums[window_name].add(start, deltas)
 
     def _pending(self, contributions: Sequence[Contribution],
-                 now: float) -> dict[tuple[str, float], Counters]:
-        """A batch's deltas summed per (window name, bucket start); TOTAL's start is 0.
+                 now: float) -> Iterator[tuple[str, float, Counters]]:
+        """A batch's deltas summed per window name and bucket start; TOTAL's start is 0.
 
         Windows are summed from the finest buckets up: a window whose bucket
         size is a multiple of a finer window's sums that window's buckets (all
         of them, expired or not), not every contribution again.
         """
-        pending: dict[tuple[str, float], Counters] = {}
         levels: list[dict[float, Counters]] = []  # per window in ``_finest_first``: start -> sum
         for window, source in self._finest_first:
-            items = (levels[source].items() if source is not None
-                     else ((c.ts, c.deltas) for c in contributions))
             buckets: dict[float, Counters] = {}
-            for ts, deltas in items:
-                add_into(buckets.setdefault(window.bucket_of(ts), {}), deltas)
+            size = window.bucket_seconds
+            if source is None:
+                for contribution in contributions:
+                    start = int(contribution.ts // size) * size  # Window.bucket_of, inlined
+                    add_into(buckets.setdefault(start, {}), contribution.deltas)
+            else:
+                for start, deltas in levels[source].items():
+                    add_into(buckets.setdefault(int(start // size) * size, {}), deltas)
             levels.append(buckets)
             cutoff = window.expiry_cutoff(now)
-            pending.update(((window.name, start), deltas)
-                           for start, deltas in buckets.items() if start > cutoff)
+            for start, deltas in buckets.items():
+                if start > cutoff:
+                    yield window.name, start, deltas
         # Every level holds every contribution (the configuration requires a window):
         # the coarsest has the fewest buckets to add.
-        pending[TOTAL, 0] = sum_counters(levels[-1].values())
-        return pending
+        yield TOTAL, 0, sum_counters(levels[-1].values())
 
     def views(self, now: float, audiences: Mapping[Pair, FollowerTotals] | None = None) -> Views:
         """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
@@ -278,6 +329,7 @@ class WindowBuckets:
         per pair), views carry their pair's followers, and pairs with followers
         but no counters are included.
         """
+        self.settle()
         audiences = audiences or {}
         result: Views = {}
         for pair in {*self._keys, *audiences}:
@@ -313,6 +365,9 @@ class WindowBuckets:
         if self.section.owns(key):
             brand, platform, window_name, start = key_parts(key)[1:]
             self._index(key, (brand, platform), window_name, start, present=value is not None)
+            if value is not None:
+                self._offsets[brand, platform] = max(value["o"],
+                                                     self._offsets.get((brand, platform), -1))
 
     def _index(self, key: str, pair: Pair, window_name: str, start: float,
                *, present: bool) -> None:
@@ -335,6 +390,7 @@ class WindowBuckets:
 
     def expire(self, now: float, owned: set[int]) -> list[str]:
         """Buckets no window will read again (forgotten here: the janitor deletes them)."""
+        self.settle()
 
         def is_expired(parts: list[Any], _value: Any) -> bool:
             _brand, _platform, window_name, start = parts

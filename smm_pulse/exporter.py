@@ -161,6 +161,7 @@ class HealthCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         state = _gauge(STATE_KEYS)
+        self.pipeline.settle_buckets()  # buckets being kept count once written
         for name, section in sorted(self.pipeline.sections.items()):
             state.add_metric([name], len(section))
         yield state
