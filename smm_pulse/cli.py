@@ -69,7 +69,7 @@ def up(
     feeder = DemoFeeder(settings, bootstrap) if demo else None
     typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://{bind}:{port}/metrics", err=True)
     runtime.return_large_buffers_to_os()
-    runtime.ShortGcPauses().install()
+    runtime.GcSettings().install()
     try:
         pipeline = create_pipeline(settings, bootstrap, port, bind, data_dir)
         if feeder:

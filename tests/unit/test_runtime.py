@@ -11,7 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from smm_pulse.runtime import MMAP_THRESHOLD_BYTES, ShortGcPauses, return_large_buffers_to_os
+from smm_pulse.runtime import (
+    MMAP_THRESHOLD_BYTES,
+    YOUNG_COLLECTION_ALLOCATIONS,
+    GcSettings,
+    return_large_buffers_to_os,
+)
 
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 
@@ -30,9 +35,9 @@ class Node:
 
 
 @pytest.fixture
-def pauses() -> Iterator[tuple[ShortGcPauses, Clock]]:
+def pauses() -> Iterator[tuple[GcSettings, Clock]]:
     clock = Clock()
-    policy = ShortGcPauses(thaw_seconds=600, clock=clock)
+    policy = GcSettings(thaw_seconds=600, clock=clock)
     policy.install()
     try:
         yield policy, clock
@@ -47,13 +52,13 @@ def a_cycle() -> weakref.ref[Node]:
     return weakref.ref(first)
 
 
-def test_a_full_collection_freezes_its_survivors(pauses: tuple[ShortGcPauses, Clock]) -> None:
+def test_a_full_collection_freezes_its_survivors(pauses: tuple[GcSettings, Clock]) -> None:
     gc.collect()
     assert gc.get_freeze_count() > 0
 
 
 def test_cycles_among_frozen_objects_are_collected_after_the_thaw(
-        pauses: tuple[ShortGcPauses, Clock]) -> None:
+        pauses: tuple[GcSettings, Clock]) -> None:
     _policy, clock = pauses
     cycle = a_cycle()
     gc.collect()
@@ -67,8 +72,17 @@ def test_cycles_among_frozen_objects_are_collected_after_the_thaw(
     assert gc.get_freeze_count() > 0  # frozen again after the collection that looked at all
 
 
+def test_the_young_generation_is_collected_less_often_until_uninstalled() -> None:
+    before = gc.get_threshold()
+    policy = GcSettings()
+    policy.install()
+    assert gc.get_threshold() == (YOUNG_COLLECTION_ALLOCATIONS, *before[1:])
+    policy.uninstall()
+    assert gc.get_threshold() == before
+
+
 def test_uninstall_unfreezes_and_stops_freezing() -> None:
-    policy = ShortGcPauses()
+    policy = GcSettings()
     policy.install()
     gc.collect()
     policy.uninstall()
