@@ -47,6 +47,7 @@ class Pipeline:
         default_factory=dict)
     # What the janitor expires, and where the exporter reads each family's KPI views.
     expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
+    # Each family's window buckets: what they keep is added before any read of state.
     window_buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
     # Messages not yet read per input topic (the ingest stage reads them, not Faust).
@@ -133,7 +134,11 @@ class Pipeline:
             buckets.settle()
 
     def discard_changes(self, revoked: set[int], family: Family) -> None:
-        """Forget unflushed changes of revoked partitions (kept in memory, as applied)."""
+        """Forget unflushed changes of revoked partitions.
+
+        Kept bucket batches are added first: memory holds every batch
+        processed, as it did when batches were added one by one.
+        """
         if family in self.window_buckets:
             self.window_buckets[family].settle()
         for section in self.sections_of(family):

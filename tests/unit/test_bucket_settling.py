@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from agents.state import Section, WindowBuckets
+from agents.state import MAX_UNSETTLED, TOTAL, Section, WindowBuckets
 from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window
 
@@ -121,3 +121,16 @@ def test_a_batch_replayed_after_its_buckets_were_read_counts_once():
     for offset in (1, 2, 3):
         buckets.apply(offset, "acme", "vk", [Contribution(NOW - 10, {"likes": 2})], NOW)
     assert buckets.views(NOW)["acme", "vk"]["5m"].gained == {"likes": 6}
+
+
+def test_kept_batches_are_added_without_a_read_once_enough_wait():
+    """A backlog with nothing reading the buckets does not hold every batch in memory."""
+    buckets = new_buckets()
+    batch = [Contribution(NOW - 10, {"likes": 1})] * 1_000
+    for offset in range(MAX_UNSETTLED // len(batch) - 1):
+        buckets.apply(offset, "acme", "vk", batch, NOW)
+    assert len(buckets.section) == 0  # all kept
+    buckets.apply(MAX_UNSETTLED, "acme", "vk", batch, NOW)
+    assert len(buckets.section) > 0
+    total_key = buckets.section.key("acme", "vk", TOTAL, 0)
+    assert buckets.section.get(total_key)["c"] == {"likes": MAX_UNSETTLED}
