@@ -303,15 +303,11 @@ class WindowBuckets:
         """
         levels: list[dict[float, Counters]] = []  # per window in ``_finest_first``: start -> sum
         for window, source in self._finest_first:
+            items = (levels[source].items() if source is not None
+                     else ((c.ts, c.deltas) for c in contributions))
             buckets: dict[float, Counters] = {}
-            size = window.bucket_seconds
-            if source is None:
-                for contribution in contributions:
-                    start = int(contribution.ts // size) * size  # Window.bucket_of, inlined
-                    add_into(buckets.setdefault(start, {}), contribution.deltas)
-            else:
-                for start, deltas in levels[source].items():
-                    add_into(buckets.setdefault(int(start // size) * size, {}), deltas)
+            for ts, deltas in items:
+                add_into(buckets.setdefault(window.bucket_of(ts), {}), deltas)
             levels.append(buckets)
             cutoff = window.expiry_cutoff(now)
             for start, deltas in buckets.items():
