@@ -273,7 +273,7 @@ class WindowBuckets:
     def _add(self, pair: Pair, offset: int, contributions: Sequence[Contribution],
              now: float) -> None:
         """Add one batch's contributions, as of ``now``, to the buckets without it."""
-        self._offsets[pair] = max(offset, self._offsets.get(pair, -1))
+        self._holds_offset(pair, offset)
         sums = self._sums.get(pair, {})
         known = self._keys.get(pair, {})
         section = self.section
@@ -292,6 +292,10 @@ class WindowBuckets:
                 continue
             if window_name in sums:
                 sums[window_name].add(start, deltas)
+
+    def _holds_offset(self, pair: Pair, offset: int) -> None:
+        """A bucket of ``pair`` now holds ``offset``: later batches at or below it are replays."""
+        self._offsets[pair] = max(offset, self._offsets.get(pair, -1))
 
     def _pending(self, contributions: Sequence[Contribution],
                  now: float) -> Iterator[tuple[str, float, Counters]]:
@@ -362,8 +366,7 @@ class WindowBuckets:
             brand, platform, window_name, start = key_parts(key)[1:]
             self._index(key, (brand, platform), window_name, start, present=value is not None)
             if value is not None:
-                self._offsets[brand, platform] = max(value["o"],
-                                                     self._offsets.get((brand, platform), -1))
+                self._holds_offset((brand, platform), value["o"])
 
     def _index(self, key: str, pair: Pair, window_name: str, start: float,
                *, present: bool) -> None:
