@@ -108,6 +108,11 @@ class Section:
     def get(self, key: str) -> Any:
         return self._data.get(key)
 
+    def changed(self, key: str) -> None:
+        """A value held here was changed in place: it is written with the next flush."""
+        if key not in self._dirty:
+            self._dirty[key] = self.partition_of(self._parts_of(key))
+
     def __setitem__(self, key: str, value: Any) -> None:
         self._data[key] = value
         parts = self._parts_of(key)
@@ -287,7 +292,7 @@ class WindowBuckets:
                 # In place: values are serialised only when flushed, after this returns.
                 add_into(stored["c"], deltas)
                 stored["o"] = offset
-                section[key] = stored
+                section.changed(key)
             else:
                 continue
             if window_name in sums:

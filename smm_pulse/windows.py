@@ -78,6 +78,11 @@ class WindowSum:
     counters: Counters = field(default_factory=dict)
     until: float = math.inf
     newest: float | None = None  # start of the newest covered bucket
+    # Buckets starting at or before this are out of the window at ``since`` (per add: once).
+    cutoff: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cutoff = self.window.expiry_cutoff(self.since)
 
     @classmethod
     def of(cls, window: Window, buckets: Iterable[tuple[float, Mapping[str, float]]],
@@ -91,11 +96,15 @@ class WindowSum:
     def add(self, start: float, deltas: Mapping[str, float]) -> None:
         """Counters gained by the bucket starting at ``start``."""
         if start > self.since:  # not begun yet: the sum is due again when it begins
-            self.until = min(self.until, start)
-        elif not self.window.is_expired(start, self.since):
+            if start < self.until:
+                self.until = start
+        elif start > self.cutoff:
             add_into(self.counters, deltas)
-            self.until = min(self.until, self.window.expires_at(start))
-            self.newest = start if self.newest is None else max(self.newest, start)
+            expires = self.window.expires_at(start)
+            if expires < self.until:
+                self.until = expires
+            if self.newest is None or start > self.newest:
+                self.newest = start
 
     def is_current(self, now: float) -> bool:
         return self.since <= now < self.until
