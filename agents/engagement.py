@@ -8,6 +8,7 @@ CTR, followers, audience growth and gross follows (formulas in
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
@@ -39,7 +40,7 @@ class PostSnapshots:
     def contributions(self, batch: Batch, horizon: float) -> dict[str, list[Contribution]]:
         """Per platform, what the batch's snapshots contribute; writes each post once."""
         states: dict[str, PostState | None] = {}
-        before: dict[str, PostState | None] = {}
+        before: dict[str, dict[str, Any] | None] = {}  # as stored: it becomes "prev" unchanged
         found: dict[str, list[Contribution]] = defaultdict(list)
         for event in batch.events:
             if event["type"] != "post_metrics":
@@ -47,26 +48,21 @@ class PostSnapshots:
             key = self.section.key(batch.brand, event["platform"], event["account"],
                                    event["post_id"])
             if key not in states:
-                states[key] = before[key] = self._kept(key, batch.offset)
+                kept = before[key] = self._kept(key, batch.offset)
+                states[key] = PostState.from_json(kept) if kept else None
             states[key], contribution = apply_snapshot(states[key], event, horizon)
             if contribution is not None:
                 found[event["platform"]].append(contribution)
         for key, state in states.items():
-            prev = before[key]
-            self.section[key] = {
-                "o": batch.offset,
-                "s": state.to_json(),
-                "prev": prev.to_json() if prev else None,
-            }
+            self.section[key] = {"o": batch.offset, "s": state.to_json(), "prev": before[key]}
         return found
 
-    def _kept(self, key: str, offset: int) -> PostState | None:
+    def _kept(self, key: str, offset: int) -> dict[str, Any] | None:
+        """The post's state before this batch, as stored (a replay finds it in "prev")."""
         stored = self.section.get(key)
         if stored is None:
             return None
-        data = stored["prev"] if is_replayed(stored, offset) else stored["s"]
-        return PostState.from_json(data) if data else None
-
+        return stored["prev"] if is_replayed(stored, offset) else stored["s"]
 
     def expire(self, now: float, owned: set[int]) -> list[str]:
         """Posts with no snapshot for the retention period."""

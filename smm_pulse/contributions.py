@@ -44,13 +44,17 @@ def interaction_contribution(event: Mapping[str, Any]) -> Contribution:
 
 @dataclass(frozen=True, slots=True)
 class PostState:
-    """The last accepted snapshot of one post: its time and counters."""
+    """The last accepted snapshot of one post: its time and counters.
+
+    The counters are never changed in place (a snapshot makes new ones), so
+    the JSON form shares them with the state, and stored states with each other.
+    """
 
     ts: float
-    counters: Mapping[str, int]
+    counters: dict[str, int]
 
     def to_json(self) -> dict[str, Any]:
-        return {"ts": self.ts, "c": dict(self.counters)}
+        return {"ts": self.ts, "c": self.counters}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PostState:
@@ -67,7 +71,7 @@ def apply_snapshot(
     so replaying snapshots is idempotent.
     """
     if kept is None:
-        counters = _post_counters(snapshot, {})
+        counters, _ = _post_counters(snapshot, {})
         published = snapshot.get("published_at")
         state = PostState(snapshot["ts"], counters)
         if published is not None and published < horizon:
@@ -76,24 +80,28 @@ def apply_snapshot(
         return state, Contribution(at, dict(counters))
     if snapshot["ts"] <= kept.ts:
         return kept, None
-    counters = _post_counters(snapshot, kept.counters)
-    deltas = {name: counters.get(name, 0) - kept.counters.get(name, 0)
-              for name in {*counters, *kept.counters}}
-    state = PostState(snapshot["ts"], counters)
-    return state, Contribution(snapshot["ts"], {k: v for k, v in deltas.items() if v})
+    counters, deltas = _post_counters(snapshot, kept.counters)
+    return PostState(snapshot["ts"], counters), Contribution(snapshot["ts"], deltas)
 
 
-def _post_counters(snapshot: Mapping[str, Any], kept: Mapping[str, int]) -> dict[str, int]:
-    """A snapshot's counters, an absent one as it was kept; zeros left out (absent = 0),
-    so a post's state holds only the counters its collector reports."""
-    counters = {}
+def _post_counters(snapshot: Mapping[str, Any],
+                   kept: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """A snapshot's counters and their changes from ``kept`` (both without zeros).
+
+    An absent counter is as it was kept; absent means 0, so a post's state holds
+    only the counters its collector reports.
+    """
+    counters, deltas = {}, {}
     for name in POST_COUNTERS:
+        old = kept.get(name, 0)
         value = snapshot.get(name)
         if value is None:
-            value = kept.get(name, 0)
+            value = old
         if value:
             counters[name] = value
-    return counters
+        if value != old:
+            deltas[name] = value - old
+    return counters, deltas
 
 
 def record_followers(
