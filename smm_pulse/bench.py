@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import requests
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
@@ -72,6 +73,9 @@ class Figures:
     freshness_p99_seconds: float
     start_to_ready_seconds: float
     memory_per_key_bytes: float
+    # Of all CPUs' time during the run, the share the hypervisor gave to other guests:
+    # these machines are shared, and a run with much stolen time is slower in everything.
+    cpu_steal_ratio: float
 
 
 def realistic_events(n: int, rng: random.Random, now: float) -> list[dict[str, Any]]:
@@ -327,6 +331,7 @@ def one_run(batched: int, single: int, workdir: Path,
             freshness_rate: float | None = None) -> Figures:
     """``freshness_rate``: the load while freshness is measured; half the batched rate if None."""
     rng = random.Random(1)
+    psutil.cpu_times_percent()  # starts the interval the call after the run reports on
     with EmbeddedBroker(port=_free_port(), log_file=workdir / "broker.log") as broker:
         prefix = f"bench{uuid.uuid4().hex[:6]}"
         config = _config(workdir, prefix)
@@ -349,6 +354,7 @@ def one_run(batched: int, single: int, workdir: Path,
             delays = sorted(freshness(worker, broker.bootstrap, prefix, load, 20))
         finally:
             worker.stop()
+    steal_percent = getattr(psutil.cpu_times_percent(), "steal", 0.0)  # Linux only
     return Figures(
         batched_events_per_second=batched_rate,
         raw_ceiling_events_per_second=ceiling,
@@ -359,6 +365,7 @@ def one_run(batched: int, single: int, workdir: Path,
         freshness_p99_seconds=delays[min(len(delays) - 1, int(0.99 * len(delays)))],
         start_to_ready_seconds=ready,
         memory_per_key_bytes=per_key,
+        cpu_steal_ratio=steal_percent / 100,
     )
 
 
