@@ -110,14 +110,13 @@ class Section:
 
     def changed(self, key: str) -> None:
         """A value held here was changed in place: it is written with the next flush."""
-        if key not in self._dirty:
+        if key not in self._dirty:  # a key written again before the flush keeps its partition
             self._dirty[key] = self.partition_of(self._parts_of(key))
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._data[key] = value
-        parts = self._parts_of(key)
-        if key not in self._dirty:  # a key written again before the flush keeps its partition
-            self._dirty[key] = self.partition_of(parts)
+        self._parts_of(key)  # indexed even if a delete left it awaiting the flush
+        self.changed(key)
 
     def __delitem__(self, key: str) -> None:
         self._data.pop(key, None)
