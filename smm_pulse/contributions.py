@@ -71,13 +71,13 @@ def apply_snapshot(
     so replaying snapshots is idempotent.
     """
     if kept is None:
-        counters, _ = _post_counters(snapshot, {})
+        counters, deltas = _post_counters(snapshot, {})  # from nothing: deltas == counters
         published = snapshot.get("published_at")
         state = PostState(snapshot["ts"], counters)
         if published is not None and published < horizon:
             return state, None
         at = published if published is not None else snapshot["ts"]
-        return state, Contribution(at, dict(counters))
+        return state, Contribution(at, deltas)
     if snapshot["ts"] <= kept.ts:
         return kept, None
     counters, deltas = _post_counters(snapshot, kept.counters)
