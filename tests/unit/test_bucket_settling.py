@@ -16,18 +16,11 @@ import pytest
 from agents.state import MAX_UNSETTLED, TOTAL, Section, WindowBuckets
 from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window
+from tests.unit.test_seen_event_ids import DictTable
 
 NOW = 1_000_000.0
 WINDOWS = [Window.parse("5m"), Window.parse("1h")]
 PAIRS = [("acme", "vk"), ("acme", "x"), ("globex", "vk")]
-
-
-class DictTable(dict):
-    """The part of a Faust table the state classes use: a mapping with ``data``."""
-
-    @property
-    def data(self) -> dict:
-        return self
 
 
 Message = list[tuple[str, str, list[Contribution]]]  # (brand, platform, contributions)
