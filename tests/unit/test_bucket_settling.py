@@ -63,10 +63,13 @@ def run(buckets: WindowBuckets, numbered: list[tuple[int, Message]], rng: random
         if rng.random() < 0.3 or i == len(numbered):
             buckets.settle()
             if log is not None:
-                changed = list(buckets.section._dirty)
-                buckets.section._dirty.clear()
+                table = buckets.section.table
+                buckets.section.flush(owned={0})
+                changed = [(key, copy.deepcopy(value))
+                           for _partition, key, value in table.changelog]
+                table.changelog.clear()
                 rng.shuffle(changed)
-                log += [(key, copy.deepcopy(buckets.section.get(key))) for key in changed]
+                log += changed
                 flushes.append((len(log), offset + 1))
     return flushes
 

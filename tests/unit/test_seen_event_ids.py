@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agents.state import Section, SeenEventIds, WindowBuckets, key_parts
@@ -10,11 +12,19 @@ from smm_pulse.windows import Window
 
 
 class DictTable(dict):
-    """The part of a Faust table the state classes use: a mapping with ``data``."""
+    """The part of a Faust table the state classes use: a mapping with ``data``, and the
+    changelog records a flush sends ((partition, key, value), in order)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.changelog: list[tuple[int, str, Any]] = []
 
     @property
     def data(self) -> dict:
         return self
+
+    def send_changelog(self, partition: int, key: str, value: Any) -> None:
+        self.changelog.append((partition, key, value))
 
 
 def section(table: DictTable | None = None, name: str = "seen") -> Section:
