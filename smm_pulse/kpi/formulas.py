@@ -112,7 +112,12 @@ def response_time_mean(seconds: Sequence[float]) -> float | None:
 
 
 def response_time_p90(seconds: Sequence[float]) -> float | None:
-    """90th percentile by nearest rank: the ceil(0.9 n)-th smallest."""
-    if not seconds:
+    """90th percentile of seconds to the first reply."""
+    return nearest_rank(seconds, 0.9)
+
+
+def nearest_rank(values: Sequence[float], fraction: float) -> float | None:
+    """Percentile by nearest rank: the ceil(fraction n)-th smallest; None for no values."""
+    if not values:
         return None
-    return sorted(seconds)[math.ceil(0.9 * len(seconds)) - 1]
+    return sorted(values)[max(0, math.ceil(fraction * len(values)) - 1)]

@@ -91,3 +91,10 @@ def test_response_time_mean_and_nearest_rank_p90():
     assert f.response_time_p90(times) == 100  # ceil(0.9 * 11) = 10th smallest
     assert f.response_time_p90([5]) == 5
     assert f.response_time_mean([]) is None and f.response_time_p90([]) is None
+
+
+def test_nearest_rank_p99_is_the_worst_only_below_a_hundred_values():
+    hundred = list(range(100, 0, -1))  # unsorted on purpose
+    assert f.nearest_rank(hundred, 0.99) == 99  # ceil(99) = 99th smallest, not the maximum
+    assert f.nearest_rank(list(range(1, 61)), 0.99) == 60  # ceil(59.4) = 60th: the worst
+    assert f.nearest_rank([3.0], 0.5) == 3.0 and f.nearest_rank([], 0.99) is None
