@@ -20,9 +20,10 @@ from agents.app import Pipeline
 from smm_pulse.kpi.catalog import Family
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Batch:
     """The fresh (not duplicate) events of one brand from one internal message (at ``offset``)."""
+    # Not frozen: one per brand and message, and a frozen dataclass costs ~4x to build.
 
     offset: int
     brand: str

@@ -29,9 +29,10 @@ class Scope(StrEnum):
     BRAND_WINDOW = "brand_window"  # gauge over a trailing window, all platforms: brand, window
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class View:
     """What a KPI is computed from for one (brand, platform) and, for WINDOW, one window."""
+    # Not frozen: one per window and pair at every read, and frozen costs ~4x to build.
 
     gained: Mapping[str, float]  # counters gained in the window (or in total for TOTAL)
     followers: float | None  # latest followers summed over accounts, None if unknown
