@@ -15,15 +15,16 @@ from agents.family import Batch, register_family_agent
 from agents.state import Views, expired_entries, is_replayed
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
-    Contribution,
     FollowerTotals,
+    GrainSums,
     PostState,
     apply_snapshot,
     follower_totals,
-    interaction_contribution,
     record_followers,
 )
 from smm_pulse.kpi.catalog import Family
+from smm_pulse.windows import grain_seconds
+from streams.internal import Accounts, Interactions, Posts
 
 
 class PostSnapshots:
@@ -37,25 +38,24 @@ class PostSnapshots:
         self.section = pipeline.section(Family.ENGAGEMENT, "posts", baseline=True)
         self.retention_seconds = duration_seconds(pipeline.config.post_retention)
 
-    def contributions(self, batch: Batch, horizon: float) -> dict[str, list[Contribution]]:
-        """Per platform, what the batch's snapshots contribute; writes each post once."""
+    def contribute(self, batch: Batch, snapshots: Posts, horizon: float,
+                   sums: GrainSums) -> None:
+        """Add what the batch's snapshots contribute to ``sums``; writes each post once."""
         states: dict[str, PostState | None] = {}
         before: dict[str, dict[str, Any] | None] = {}  # as stored: it becomes "prev" unchanged
-        found: dict[str, list[Contribution]] = defaultdict(list)
-        for event in batch.events:
-            if event["type"] != "post_metrics":
-                continue
-            key = self.section.key(batch.brand, event["platform"], event["account"],
-                                   event["post_id"])
+        for platform, account, post_id, ts, published_at, values in zip(
+                snapshots.platform, snapshots.account, snapshots.post_id, snapshots.ts,
+                snapshots.published_at, snapshots.counters(), strict=True):
+            key = self.section.key(batch.brand, platform, account, post_id)
             if key not in states:
                 kept = before[key] = self._kept(key, batch.offset)
                 states[key] = PostState.from_json(kept) if kept else None
-            states[key], contribution = apply_snapshot(states[key], event, horizon)
+            states[key], contribution = apply_snapshot(states[key], ts, published_at, values,
+                                                       horizon)
             if contribution is not None:
-                found[event["platform"]].append(contribution)
+                sums.add(platform, contribution.ts, contribution.deltas)
         for key, state in states.items():
             self.section[key] = {"o": batch.offset, "s": state.to_json(), "prev": before[key]}
-        return found
 
     def _kept(self, key: str, offset: int) -> dict[str, Any] | None:
         """The post's state before this batch, as stored (a replay finds it in "prev")."""
@@ -78,17 +78,14 @@ class FollowerHistory:
         self.section = pipeline.section(Family.ENGAGEMENT, "accounts")
         self.windows = pipeline.windows
 
-    def record(self, batch: Batch, horizon: float) -> None:
+    def record(self, batch: Batch, snapshots: Accounts, horizon: float) -> None:
         histories: dict[str, list[list[float]]] = {}
-        for event in batch.events:
-            if event["type"] != "account_metrics":
-                continue
-            key = self.section.key(batch.brand, event["platform"], event["account"])
+        for _event_id, ts, platform, account, followers in snapshots.rows():
+            key = self.section.key(batch.brand, platform, account)
             if key not in histories:
                 stored = self.section.get(key)
                 histories[key] = stored["h"] if stored else []
-            histories[key] = record_followers(histories[key], event["ts"], event["followers"],
-                                              horizon)
+            histories[key] = record_followers(histories[key], ts, followers, horizon)
         for key, history in histories.items():
             # Inserting a snapshot is idempotent, so no offset guard is needed.
             self.section[key] = {"h": history}
@@ -106,6 +103,7 @@ class Engagement:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.horizon_seconds = pipeline.horizon_seconds
+        self.grain = grain_seconds(pipeline.windows)
         self.buckets = pipeline.buckets(Family.ENGAGEMENT)
         self.posts = PostSnapshots(pipeline)
         pipeline.expiring.append((Family.ENGAGEMENT, self.posts))
@@ -113,12 +111,14 @@ class Engagement:
 
     def handle(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
-        by_platform = self.posts.contributions(batch, horizon)
-        for event in batch.events:
-            if event["type"] == "interaction":
-                by_platform[event["platform"]].append(interaction_contribution(event))
-        self.followers.record(batch, horizon)
-        for platform, contributions in by_platform.items():
+        sums = GrainSums(self.grain)
+        if posts := batch.get(Posts):
+            self.posts.contribute(batch, posts, horizon, sums)
+        if interactions := batch.get(Interactions):
+            sums.add_interactions(interactions)
+        if accounts := batch.get(Accounts):
+            self.followers.record(batch, accounts, horizon)
+        for platform, contributions in sums.by_platform().items():
             self.buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
 
     def views(self, now: float) -> Views:

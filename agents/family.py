@@ -1,23 +1,25 @@
 """The loop every KPI-family agent shares: decode a message, drop duplicates, count.
 
-A message holds events of any brands of one partition (the ingest stage packs
-them); the loop hands each brand's fresh events to the family as a ``Batch``.
-A family module supplies only what its events do to its state (``BatchHandler``),
-and optionally what to do once the whole message is handled.
+A message holds the events of the brands of one partition, per brand a block of
+columns per kind of event (streams/internal.py); the loop hands each brand's
+fresh events to the family as a ``Batch``. A family module supplies only what
+its events do to its state (``BatchHandler``), and optionally what to do once
+the whole message is handled.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import orjson
+from typing import Any, TypeVar
 
 from agents.app import Pipeline
 from smm_pulse.kpi.catalog import Family
+from streams.internal import Block, decode
+
+B = TypeVar("B", bound=Block)
 
 
 @dataclass(slots=True)
@@ -27,8 +29,12 @@ class Batch:
 
     offset: int
     brand: str
-    events: list[dict[str, Any]]
+    blocks: dict[type[Block], Block]  # by kind
     now: float
+
+    def get(self, kind: type[B]) -> B | None:
+        """The batch's events of one kind, if any."""
+        return self.blocks.get(kind)  # type: ignore[return-value]
 
 
 BatchHandler = Callable[[Batch], None]
@@ -50,33 +56,42 @@ def register_family_agent(
     async def family_agent(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            body = orjson.loads(event.value)
-            fresh, duplicates = seen.split(body["events"], message.partition, message.offset)
+            packed = decode(event.value)
+            fresh, duplicates = seen.split(message.partition, message.offset, packed.blocks)
             if count_events:
-                _count(events_total, body["topic"], fresh, "accepted")
-                _count(events_total, body["topic"], duplicates, "duplicate")
+                _count(events_total, packed.topic, fresh.values(), "accepted")
+                _count(events_total, packed.topic, duplicates.values(), "duplicate")
             now = time.time()
             horizon = now - pipeline.horizon_seconds
-            late = [r for r in fresh if r["ts"] < horizon]
-            if late:
-                fresh = [r for r in fresh if r["ts"] >= horizon]
-                if count_events:
-                    _count(late_events_total, body["topic"], late)
-            for brand, events in by_brand(fresh).items():
-                handle(Batch(message.offset, brand, events, now))
+            for brand, blocks in fresh.items():
+                current, late = _split_late(blocks, horizon)
+                if late and count_events:
+                    _count(late_events_total, packed.topic, [late])
+                if current:
+                    handle(Batch(message.offset, brand, {type(b): b for b in current}, now))
             if after_message is not None:
                 after_message()
 
 
-def by_brand(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Records grouped by brand, each group in arrival order."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        groups[record["brand"]].append(record)
-    return groups
+def _split_late(blocks: list[Block], horizon: float) -> tuple[list[Block], list[Block]]:
+    """(blocks of the events at or after ``horizon``, blocks of the older ones)."""
+    if all(min(block.ts) >= horizon for block in blocks):  # the usual case, one pass in C
+        return blocks, []
+    current: list[Block] = []
+    late: list[Block] = []
+    for block in blocks:
+        for found, part in zip((current, late), block.split([ts >= horizon for ts in block.ts]),
+                               strict=True):
+            if part is not None:
+                found.append(part)
+    return current, late
 
 
-def _count(metric: Any, topic: str, records: list[dict[str, Any]], *labels: str) -> None:
-    """One increment per (topic, type) of a batch, not one per event."""
-    for event_type, n in Counter(r["type"] for r in records).items():
-        metric.labels(topic, event_type, *labels).inc(n)
+def _count(metric: Any, topic: str, groups: Iterable[list[Block]], *labels: str) -> None:
+    """One increment per (topic, type) of a message, not one per event."""
+    kinds: Counter[str] = Counter()
+    for blocks in groups:
+        for block in blocks:
+            kinds[block.__struct_config__.tag] += len(block)  # type: ignore[index]
+    for kind, n in kinds.items():
+        metric.labels(topic, kind, *labels).inc(n)

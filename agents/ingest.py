@@ -17,22 +17,25 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from agents.app import PRODUCER_BATCH_BYTES, Pipeline
 from agents.transport import FETCH_MAX_WAIT_MS
 from smm_pulse.kpi.catalog import Family
-from streams.events import Rejection, parse_message
-from streams.topics import FAMILY_OF_TYPE
+from streams.events import BRAND, Event, Rejection, by_kind, parse_message
+from streams.internal import BLOCK_OF, Packed, encoded
+from streams.topics import FAMILY_OF
 
 POLL_MESSAGES = 500  # per fetch round
 POLL_BYTES = 4 * 1024 * 1024  # a poll stops gathering fetch rounds at this size
-PACK_BYTES = 256 * 1024  # well under the brokers' default 1 MiB request limit
+# Input bytes per internal message: their events take fewer as columns of the fields
+# the KPIs use (streams/internal.py splits a message that would be too big).
+PACK_BYTES = 1024 * 1024
 POLL_TIMEOUT_MS = 100
 GATHER_MS = 250  # a poll goes on gathering this long after its first message
 
@@ -56,32 +59,53 @@ def dlq_headers(rejection: Rejection, message: ConsumerRecord) -> list[tuple[str
     return [(name, value.encode()) for name, value in headers.items()]
 
 
-class Packer:
-    """Accepted events as internal messages: ``{"topic": ..., "events": [...]}`` bodies.
+@dataclass(slots=True)
+class _Filling:
+    """An internal message being filled: events by brand and kind, and the input bytes
+    they came in."""
 
-    Each event is copied into its message's buffer as soon as it is encoded:
-    orjson's result takes 4 KiB however short it is (streams/codec.py), and a
-    poll holds tens of thousands of events.
+    events: dict[str, dict[type[Event], list[Event]]] = field(default_factory=dict)
+    size: int = 0
+
+
+class Packer:
+    """Accepted events as internal messages: ``Packed`` by (family, brand partition, topic).
+
+    A collector's message usually holds one brand, and often one kind of
+    event: its events then join their internal message as one list.
     """
 
-    def __init__(self) -> None:
-        # (family, partition, input topic) -> the message being filled
-        self._open: dict[tuple[Family, int, str], bytearray] = {}
+    def __init__(self, partition_of: Callable[[str], int]) -> None:
+        self.partition_of = partition_of
+        self._open: dict[tuple[Family, int, str], _Filling] = {}  # by (family, partition, topic)
         self.full: list[tuple[Family, int, bytes]] = []
 
-    def add(self, family: Family, partition: int, topic: str, record: dict[str, Any]) -> None:
-        where = (family, partition, topic)
-        encoded = orjson.dumps(record)
-        body = self._open.get(where)
-        if body is not None and len(body) + len(encoded) > PACK_BYTES:
+    def add(self, topic: str, events: list[Event], size: int) -> None:
+        """``size``: the bytes of the message the events came in, which bounds their
+        share of an internal message (``PACK_BYTES``)."""
+        brands = set(map(BRAND, events))
+        if len(brands) == 1:
+            brand = brands.pop()
+            for kind, group in by_kind(events).items():
+                self._put(brand, kind, topic, group, size * len(group) // len(events))
+            return
+        groups: dict[tuple[str, type[Event]], list[Event]] = defaultdict(list)
+        for event in events:
+            groups[event.brand, type(event)].append(event)
+        for (brand, kind), group in groups.items():
+            self._put(brand, kind, topic, group, size * len(group) // len(events))
+
+    def _put(self, brand: str, kind: type[Event], topic: str, events: list[Event],
+             size: int) -> None:
+        where = (FAMILY_OF[kind], self.partition_of(brand), topic)
+        filling = self._open.get(where)
+        if filling is not None and filling.size + size > PACK_BYTES:
             self._close(where)
-            body = None
-        if body is None:
-            body = self._open[where] = bytearray(b'{"topic":' + orjson.dumps(topic)
-                                                 + b',"events":[')
-        else:
-            body += b","
-        body += encoded
+            filling = None
+        if filling is None:
+            filling = self._open[where] = _Filling()
+        filling.events.setdefault(brand, {}).setdefault(kind, []).extend(events)
+        filling.size += size
 
     def messages(self) -> list[tuple[Family, int, bytes]]:
         """(family, partition, body) of every message, the open ones closed."""
@@ -90,10 +114,10 @@ class Packer:
         return self.full
 
     def _close(self, where: tuple[Family, int, str]) -> None:
-        family, partition, _topic = where
-        body = self._open.pop(where)
-        body += b"]}"
-        self.full.append((family, partition, bytes(body)))
+        family, partition, topic = where
+        blocks = {brand: [BLOCK_OF[kind].of(events) for kind, events in kinds.items()]
+                  for brand, kinds in self._open.pop(where).events.items()}
+        self.full += [(family, partition, body) for body in encoded(Packed(topic, blocks))]
 
 
 class Ingest:
@@ -159,16 +183,16 @@ class Ingest:
         pipeline = self.pipeline
         names = pipeline.names
         now = time.time()
-        packer = Packer()
+        packer = Packer(pipeline.partition_of)
         sent: list[Awaitable[Any]] = []
         for messages in polled.values():
             for message in messages:
-                parsed = parse_message(message.value or b"", pipeline.is_declared, now)
+                raw = message.value or b""
+                parsed = parse_message(raw, pipeline.is_declared, now)
                 for rejection in parsed.rejected:
                     sent.append(await self._dead_letter(rejection, message))
-                for record in parsed.accepted:
-                    packer.add(FAMILY_OF_TYPE[record["type"]],
-                               pipeline.partition_of(record["brand"]), message.topic, record)
+                if parsed.accepted:
+                    packer.add(message.topic, parsed.accepted, len(raw))
         for family, partition, body in packer.messages():
             sent.append(await self.producer.send(names.family(family), body,
                                                  partition=partition))

@@ -1,26 +1,29 @@
 """Mentions agent: mention volume and sentiment per brand and platform.
 
 A mention without the collector's ``sentiment`` is scored by the service's
-scorer (``smm_pulse.sentiment``); the collector's score always wins.
+scorer (``smm_pulse.sentiment``); the collector's score always wins. Each
+batch's mentions are also counted for the share of voice of every brand whose
+competitive set holds the batch's brand (agents/share_of_voice.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-import orjson
-
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.share_of_voice import voice_records
-from smm_pulse.contributions import Contribution, mention_contributions
+from agents.share_of_voice import VoiceCount, voice_count
+from smm_pulse.contributions import GrainSums, mention_deltas, mention_scores
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.sentiment import scorer
+from smm_pulse.windows import grain_seconds
+from streams.internal import Mentions, Packed, VoiceCounts, encoded
 
 
 def register(pipeline: Pipeline) -> None:
     buckets = pipeline.buckets(Family.MENTIONS)
     pipeline.views[Family.MENTIONS] = buckets.views
+    grain = grain_seconds(pipeline.windows)
 
     voice_topic = pipeline.family_topics[Family.VOICE]
     # brand -> brands whose competitive set holds it (itself included)
@@ -34,24 +37,29 @@ def register(pipeline: Pipeline) -> None:
     def score_texts(texts: list[tuple[str, str | None]]) -> list[float]:
         return [result.score for result in service_scorer.score_many(texts)]
 
-    forwards: dict[int, list[dict]] = defaultdict(list)  # voice records by target partition
+    # voice counts by target partition and target brand
+    forwards: dict[int, dict[str, list[VoiceCount]]] = defaultdict(dict)
 
     def handle(batch: Batch) -> None:
-        by_platform: dict[str, list[Contribution]] = defaultdict(list)
-        for event, contribution in zip(batch.events, mention_contributions(
-                batch.events, score_texts), strict=True):
-            by_platform[event["platform"]].append(contribution)
-        for platform, contributions in by_platform.items():
+        mentions = batch.get(Mentions)
+        if mentions is None:
+            return
+        sums = GrainSums(grain)
+        for platform, ts, score in zip(mentions.platform, mentions.ts,
+                                       mention_scores(mentions, score_texts), strict=True):
+            sums.add(platform, ts, mention_deltas(score))
+        for platform, contributions in sums.by_platform().items():
             buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+        count = voice_count(batch.brand, batch.offset, mentions, grain)
         for target in audiences[batch.brand]:
-            forwards[pipeline.partition_of(target)] += voice_records(target, batch.brand,
-                                                                    batch.events)
+            forwards[pipeline.partition_of(target)].setdefault(target, []).append(count)
 
     def forward_to_voice() -> None:
         """One message per target partition; sent before the next offset commit."""
-        for partition, records in forwards.items():
-            voice_topic.send_soon(key=None, value=orjson.dumps({"events": records}),
-                                  partition=partition)
+        for partition, by_target in forwards.items():
+            blocks = {target: [VoiceCounts.of_rows(rows)] for target, rows in by_target.items()}
+            for body in encoded(Packed(voice_topic.get_topic_name(), blocks)):
+                voice_topic.send_soon(key=None, value=body, partition=partition)
         forwards.clear()
 
     register_family_agent(pipeline, Family.MENTIONS, handle, after_message=forward_to_voice)

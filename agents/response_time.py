@@ -14,6 +14,7 @@ from agents.family import Batch, register_family_agent
 from agents.state import TOTAL, Views, expired_entries
 from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
+from streams.internal import Messages
 
 
 class Threads:
@@ -31,13 +32,15 @@ class Threads:
     def record(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
         threads: dict[str, dict[str, dict[str, float]]] = {}
-        for event in batch.events:
-            key = self.section.key(batch.brand, event["platform"], event["account"],
-                                   event["thread_id"])
+        messages = batch.get(Messages)
+        if messages is None:
+            return
+        for event_id, ts, platform, account, thread_id, direction in messages.rows():
+            key = self.section.key(batch.brand, platform, account, thread_id)
             if key not in threads:
                 stored = self.section.get(key) or {"in": {}, "out": {}}
                 threads[key] = {"in": dict(stored["in"]), "out": dict(stored["out"])}
-            threads[key][event["direction"]][event["event_id"]] = event["ts"]
+            threads[key][direction][event_id] = ts
         for key, thread in threads.items():
             kept = {side: {i: ts for i, ts in ids.items() if ts > horizon}
                     for side, ids in thread.items()}

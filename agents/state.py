@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from itertools import chain
 from typing import Any, Protocol
 
 import orjson
@@ -27,6 +28,7 @@ from faust.types import TableT
 from smm_pulse.contributions import Contribution, FollowerTotals
 from smm_pulse.kpi.catalog import View
 from smm_pulse.windows import Counters, Window, WindowSum, add_into, sum_counters
+from streams.internal import Block
 
 TOTAL = "total"  # pseudo-window of counters since the beginning; never expires
 
@@ -408,58 +410,76 @@ class WindowBuckets:
 
 
 class SeenEventIds:
-    """Duplicate detection by (brand, event_id), written once per batch.
+    """Duplicate detection by (brand, event_id), written once per internal message.
 
-    A batch's accepted ids are one value keyed by the batch's (partition,
-    offset). An id first accepted by this very batch is not a duplicate on
-    replay: the offset guards of the other sections decide.
+    A message's accepted ids are one value keyed by the message's (partition,
+    offset), grouped by brand. An id first accepted by this very message is
+    not a duplicate on replay: the offset guards of the other sections decide.
     """
 
     def __init__(self, section: Section, retention_seconds: float) -> None:
         self.section = section
         self.retention_seconds = retention_seconds
-        self._first_seen: dict[tuple[str, str], str] = {}
+        # brand -> event id -> key of the message that first accepted it
+        self._first_seen: dict[str, dict[str, str]] = {}
 
     def on_changelog_value(self, key: str, value: Mapping[str, Any] | None) -> None:
         """Keep the index in step with values restored from the family's changelog."""
         if value is not None and self.section.owns(key):
-            self._index(key, value)
+            for brand, ids in value["ids"].items():
+                first_seen = self._first_seen.setdefault(brand, {})
+                for event_id in ids:
+                    first_seen.setdefault(event_id, key)
 
-    def _index(self, key: str, value: Mapping[str, Any]) -> None:
-        for brand, event_id in value["ids"]:
-            self._first_seen.setdefault((brand, event_id), key)
+    def split(self, partition: int, offset: int, by_brand: Mapping[str, list[Block]]
+              ) -> tuple[dict[str, list[Block]], dict[str, list[Block]]]:
+        """(fresh, duplicates) per brand among a message's events; remembers the fresh ones.
 
-    def split(
-        self, records: Iterable[dict[str, Any]], partition: int, offset: int
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(fresh, duplicates) among a batch's records; remembers the fresh ones."""
+        A brand's ids are first checked all at once, in C: new, and each once
+        (the usual case). Only otherwise is each looked at, block by block.
+        """
         batch_key = self.section.key(partition, offset)
-        first_seen = self._first_seen
-        fresh: list[dict[str, Any]] = []
-        duplicates: list[dict[str, Any]] = []
-        in_batch: set[tuple[str, str]] = set()
-        for record in records:
-            ident = (record["brand"], record["event_id"])
-            if ident in in_batch or first_seen.get(ident, batch_key) != batch_key:
-                duplicates.append(record)
-            else:
-                in_batch.add(ident)
-                fresh.append(record)
+        fresh: dict[str, list[Block]] = {}
+        duplicates: dict[str, list[Block]] = {}
+        fresh_ids: dict[str, dict[str, str]] = {}
+        for brand, blocks in by_brand.items():
+            first_seen = self._first_seen.setdefault(brand, {})
+            ids = dict.fromkeys(chain.from_iterable(b.event_id for b in blocks), batch_key)
+            if len(ids) == sum(map(len, blocks)) and first_seen.keys().isdisjoint(ids):
+                fresh[brand], fresh_ids[brand] = blocks, ids
+                continue
+            ids.clear()
+            for block in blocks:
+                keep = []
+                for event_id in block.event_id:
+                    is_fresh = (event_id not in ids
+                                and first_seen.get(event_id, batch_key) == batch_key)
+                    if is_fresh:
+                        ids[event_id] = batch_key
+                    keep.append(is_fresh)
+                for found, part in zip((fresh, duplicates), block.split(keep), strict=True):
+                    if part is not None:
+                        found.setdefault(brand, []).append(part)
+            if ids:
+                fresh_ids[brand] = ids
         if fresh and batch_key not in self.section:
-            # Pairs stay tuples: orjson writes them as JSON arrays, as restored values hold them.
-            self.section[batch_key] = {"o": offset, "t": max(r["ts"] for r in fresh),
-                                       "w": time.time(), "ids": list(in_batch)}
-            # Every id here is new, or was first seen by this very batch (a replay).
-            first_seen.update(dict.fromkeys(in_batch, batch_key))
+            self.section[batch_key] = {
+                "o": offset, "t": max(max(b.ts) for blocks in fresh.values() for b in blocks),
+                "w": time.time(), "ids": {brand: list(ids) for brand, ids in fresh_ids.items()}}
+            # Every id here is new, or was first seen by this very message (a replay).
+            for brand, ids in fresh_ids.items():
+                self._first_seen[brand].update(ids)
         return fresh, duplicates
 
     def expire(self, now: float, owned: set[int]) -> list[str]:
-        """Batches whose ids are past retention by event time and by arrival time."""
+        """Messages whose ids are past retention by event time and by arrival time."""
         horizon = now - self.retention_seconds
         expired = expired_entries(self.section, owned,
                                   lambda _parts, value: max(value["t"], value["w"]) < horizon)
         for key in expired:
-            for brand, event_id in self.section.get(key)["ids"]:
-                if self._first_seen.get((brand, event_id)) == key:
-                    del self._first_seen[(brand, event_id)]
+            for brand, ids in self.section.get(key)["ids"].items():
+                first_seen = self._first_seen.get(brand, {})
+                for event_id in ids:
+                    if first_seen.get(event_id) == key:
+                        del first_seen[event_id]
         return expired

@@ -1,19 +1,22 @@
 """What each accepted event adds to the counters, and when (contract section 2).
 
 Pure functions: the agents keep the state and call these to decide what a
-snapshot or an interaction contributes.
+snapshot, an interaction or a mention contributes. ``GrainSums`` adds up one
+batch's contributions before they reach the window buckets.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from smm_pulse.kpi.formulas import sentiment_label
-from smm_pulse.windows import Window
+from smm_pulse.windows import Counters, Window, add_into
 from streams.events import POST_COUNTERS
+from streams.internal import Interactions, Mentions
 
 # interaction action -> (counter, sign)
 ACTION_COUNTER: dict[str, tuple[str, int]] = {
@@ -32,15 +35,78 @@ ACTION_COUNTER: dict[str, tuple[str, int]] = {
 @dataclass(slots=True)
 class Contribution:
     """Counter deltas that count at event time ``ts``."""
-    # Not frozen: one per event, and a frozen dataclass costs ~4x as much to build.
+    # Not frozen: a frozen dataclass costs ~4x as much to build.
 
     ts: float
     deltas: Mapping[str, float]
 
 
-def interaction_contribution(event: Mapping[str, Any]) -> Contribution:
-    counter, sign = ACTION_COUNTER[event["action"]]
-    return Contribution(event["ts"], {counter: sign * event.get("count", 1)})
+def interaction_delta(action: str, count: int | None) -> tuple[str, int]:
+    """(counter, amount) an interaction adds: ``count`` (default 1), negative for unlike."""
+    counter, sign = ACTION_COUNTER[action]
+    return counter, sign * (count or 1)
+
+
+def mention_deltas(score: float) -> Counters:
+    """A mention counts toward volume and, with its score, toward sentiment."""
+    return {"mentions": 1, "scored": 1, "sentiment_sum": score, sentiment_label(score): 1}
+
+
+def mention_scores(
+    mentions: Mentions,
+    score_texts: Callable[[list[tuple[str, str | None]]], list[float]],
+) -> list[float]:
+    """Each mention's sentiment score.
+
+    The collector's ``sentiment`` wins; the other mentions' (text, lang) pairs
+    go to ``score_texts`` (the service's scorer) in one call, as a model reads
+    them in one pass.
+    """
+    unscored = [(text, lang) for text, lang, score
+                in zip(mentions.text, mentions.lang, mentions.sentiment, strict=True)
+                if score is None]
+    service_scores = iter(score_texts(unscored) if unscored else ())
+    return [score if score is not None else next(service_scores)
+            for score in mentions.sentiment]
+
+
+class GrainSums:
+    """One brand batch's contributions summed per (platform, grain start).
+
+    The grain divides the bucket size of every configured window
+    (``smm_pulse.windows.grain_seconds``), so a sum falls in the same bucket
+    as each contribution in it: adding the sums to the buckets gives what
+    adding the contributions one by one would, for a bucket write per grain
+    instead of per event.
+    """
+
+    def __init__(self, grain: int) -> None:
+        self.grain = grain
+        self._sums: dict[tuple[str, int], Counters] = {}
+
+    def add(self, platform: str, ts: float, deltas: Mapping[str, float]) -> None:
+        key = (platform, int(ts // self.grain) * self.grain)
+        sums = self._sums.get(key)
+        if sums is None:
+            self._sums[key] = dict(deltas)
+        else:
+            add_into(sums, deltas)
+
+    def add_interactions(self, interactions: Interactions) -> None:
+        """Interactions are first counted by (platform, grain, action, count), in C:
+        a batch holds many alike, and each costs a tuple instead of a dictionary."""
+        grain = float(self.grain)  # float.__rfloordiv__(ts) is ts // grain
+        alike = Counter(zip(interactions.platform, map(grain.__rfloordiv__, interactions.ts),
+                            interactions.action, interactions.count, strict=True))
+        for (platform, grain_index, action, count), times in alike.items():
+            counter, amount = interaction_delta(action, count)
+            self.add(platform, grain_index * grain, {counter: amount * times})
+
+    def by_platform(self) -> dict[str, list[Contribution]]:
+        found: dict[str, list[Contribution]] = {}
+        for (platform, start), deltas in self._sums.items():
+            found.setdefault(platform, []).append(Contribution(start, deltas))
+        return found
 
 
 @dataclass(slots=True)
@@ -64,29 +130,32 @@ class PostState:
 
 
 def apply_snapshot(
-    kept: PostState | None, snapshot: Mapping[str, Any], horizon: float
+    kept: PostState | None,
+    ts: float,
+    published_at: float | None,
+    values: Sequence[int | None],
+    horizon: float,
 ) -> tuple[PostState, Contribution | None]:
-    """Fold a ``post_metrics`` snapshot into the kept state of its post.
+    """Fold a ``post_metrics`` snapshot (its ``values`` in ``POST_COUNTERS`` order, None
+    where absent) into the kept state of its post.
 
     ``horizon`` is now minus the longest window: a first snapshot published
     before it only sets the baseline. An older or equal ``ts`` changes nothing,
     so replaying snapshots is idempotent.
     """
     if kept is None:
-        counters, deltas = _post_counters(snapshot, {})  # from nothing: deltas == counters
-        published = snapshot.get("published_at")
-        state = PostState(snapshot["ts"], counters)
-        if published is not None and published < horizon:
+        counters, deltas = _post_counters(values, {})  # from nothing: deltas == counters
+        state = PostState(ts, counters)
+        if published_at is not None and published_at < horizon:
             return state, None
-        at = published if published is not None else snapshot["ts"]
-        return state, Contribution(at, deltas)
-    if snapshot["ts"] <= kept.ts:
+        return state, Contribution(ts if published_at is None else published_at, deltas)
+    if ts <= kept.ts:
         return kept, None
-    counters, deltas = _post_counters(snapshot, kept.counters)
-    return PostState(snapshot["ts"], counters), Contribution(snapshot["ts"], deltas)
+    counters, deltas = _post_counters(values, kept.counters)
+    return PostState(ts, counters), Contribution(ts, deltas)
 
 
-def _post_counters(snapshot: Mapping[str, Any],
+def _post_counters(values: Sequence[int | None],
                    kept: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
     """A snapshot's counters and their changes from ``kept`` (both without zeros).
 
@@ -94,9 +163,8 @@ def _post_counters(snapshot: Mapping[str, Any],
     only the counters its collector reports.
     """
     counters, deltas = {}, {}
-    for name in POST_COUNTERS:
+    for name, value in zip(POST_COUNTERS, values, strict=True):
         old = kept.get(name, 0)
-        value = snapshot.get(name)
         if value is None:
             value = old
         if value:
@@ -125,28 +193,6 @@ def record_followers(
 
 def _snapshot_time(point: list[float]) -> float:
     return point[0]
-
-
-def mention_contributions(
-    events: Sequence[Mapping[str, Any]],
-    score_texts: Callable[[list[tuple[str, str | None]]], list[float]],
-) -> list[Contribution]:
-    """Each mention counts toward volume and sentiment.
-
-    The collector's ``sentiment`` wins; the other mentions' (text, lang) pairs
-    go to ``score_texts`` (the service's scorer) in one call, as a model reads
-    them in one pass.
-    """
-    unscored = [(e["text"], e.get("lang")) for e in events if e.get("sentiment") is None]
-    service_scores = iter(score_texts(unscored) if unscored else ())
-    contributions = []
-    for event in events:
-        score = event.get("sentiment")
-        if score is None:
-            score = next(service_scores)
-        contributions.append(Contribution(event["ts"], {
-            "mentions": 1, "scored": 1, "sentiment_sum": score, sentiment_label(score): 1}))
-    return contributions
 
 
 def followers_at(history: list[list[float]], start: float, now: float) -> tuple[int, int] | None:

@@ -52,6 +52,12 @@ class Window:
         return not self.is_expired(bucket_start, now) and bucket_start <= now
 
 
+def grain_seconds(windows: Iterable[Window]) -> int:
+    """The longest time that divides every window's bucket size: contributions summed
+    over a grain fall in one bucket of every window (``GrainSums``)."""
+    return math.gcd(*(w.bucket_seconds for w in windows))
+
+
 def add_into(total: Counters, deltas: Mapping[str, float]) -> None:
     for name, value in deltas.items():
         total[name] = total.get(name, 0) + value

@@ -1,14 +1,16 @@
 """Event schemas of the contract (section 2) and the validation of raw Kafka messages.
 
 A message is one JSON event or a JSON array of events. ``parse_message`` turns its
-bytes into accepted events (normalised dicts, the records the KPI agents get) and
-rejections (each with a machine-readable reason), never letting one bad event of
-a batch reject its neighbours.
+bytes into accepted events (normalised event structs, the records the KPI agents
+get) and rejections (each with a machine-readable reason), never letting one bad
+event of a batch reject its neighbours.
 
 The schemas are msgspec structs: a message is decoded and checked against them
-in one pass in C, as fast as orjson only decodes it, where pydantic's
-validation of the decoded objects took about five times as long
-(docs/benchmarks.md). Events still leave as plain dicts.
+in one pass in C, as fast as orjson only decodes it. The rules a schema cannot
+say (a declared brand, a time not in the future, normalised names) are checked
+a message at a time where they can be (``_needs_each_event_checked``): a
+collector's batch usually holds one brand and Unix times, and looking at each
+event in Python cost more than decoding it (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -30,16 +33,18 @@ POST_COUNTERS = ("likes", "comments", "shares", "saves", "views", "reach", "impr
 
 Identifier = Annotated[str, Meta(min_length=1, max_length=1024)]
 Count = Annotated[int, Meta(ge=0)]
-# RFC 3339 with an offset, or Unix seconds: a string is parsed after decoding (``_unix``).
+# RFC 3339 with an offset, or Unix seconds: a string is parsed after decoding (``_unix``),
+# so an accepted event always holds Unix seconds.
 EventTime = float | str
 
 
 # Strict (msgspec's default): integers must be JSON integers, booleans are not
 # numbers, and a JSON integer is a valid float. Unknown extra fields are ignored
-# so that collectors can send more than we use. Absent optional fields default
-# to None and, like nulls, are left out of the accepted record (omit_defaults).
+# so that collectors can send more than we use; an absent optional field is None.
 # Required fields come before optional ones (msgspec's rule for a struct's fields).
-class _Event(Struct, tag_field="type", omit_defaults=True):
+# gc=False: events hold only strings and numbers, never a cycle, and the garbage
+# collector need not track the tens of thousands a poll holds.
+class _Event(Struct, tag_field="type", omit_defaults=True, gc=False):
     event_id: Annotated[str, Meta(min_length=1, max_length=128)]
     ts: EventTime
     platform: Annotated[str, Meta(min_length=1, max_length=64)]  # lowercased after decoding
@@ -91,9 +96,28 @@ class Mention(_Event, tag="mention"):
 
 
 Event = AccountMetrics | PostMetrics | Interaction | Message | Mention
-EVENT_TYPES = ("account_metrics", "post_metrics", "interaction", "message", "mention")
+# Each kind of event by the ``type`` collectors send.
+TYPE_NAME: dict[type, str] = {kind: kind.__struct_config__.tag  # type: ignore[misc]
+                              for kind in (AccountMetrics, PostMetrics, Interaction, Message,
+                                           Mention)}
+EVENT_TYPES = tuple(TYPE_NAME.values())
 _MESSAGE = msgspec.json.Decoder(list[Event] | Event)
-Record = dict[str, Any]  # a valid event, normalised, absent and null fields left out
+
+# Field getters for whole lists of events at a time (``map`` runs them in C).
+EVENT_ID, TS, BRAND, PLATFORM = (attrgetter(name)
+                                 for name in ("event_id", "ts", "brand", "platform"))
+_PUBLISHED_AT, _LANG = attrgetter("published_at"), attrgetter("lang")
+
+
+def by_kind(events: list[Event]) -> dict[type, list[Any]]:
+    """Events grouped by their kind (struct class), each group in order."""
+    kinds = set(map(type, events))
+    if len(kinds) == 1:
+        return {kinds.pop(): events}
+    groups: dict[type, list[Any]] = {kind: [] for kind in kinds}
+    for event in events:
+        groups[type(event)].append(event)
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,51 +180,81 @@ def _rejection_from(error: ValidationError, item: dict[str, Any], index: int | N
     return Rejection(reason, detail, event_type, index, field)
 
 
-def _validated(item: Any, index: int | None) -> Record | Rejection:
+def _validated(item: Any, index: int | None) -> Event | Rejection:
     """One decoded JSON value against the schemas (the items of a batch that failed as a whole)."""
     if not isinstance(item, dict):
         return Rejection("not_an_object", f"expected an event object, got {type(item).__name__}",
                          "unknown", index)
     try:
-        return msgspec.to_builtins(msgspec.convert(item, Event))
+        return msgspec.convert(item, Event)
     except ValidationError as exc:
         return _rejection_from(exc, item, index)
 
 
 def _checked(
-    event: Record, index: int | None, is_declared: Callable[[str], bool], now: float
-) -> Record | Rejection:
+    event: Event, index: int | None, is_declared: Callable[[str], bool], now: float
+) -> Event | Rejection:
     """The rules a schema cannot say (a declared brand, a time not in the future), normalised."""
     try:
-        event["ts"] = _unix(event["ts"], "ts")
-        if "published_at" in event:
-            event["published_at"] = _unix(event["published_at"], "published_at")
+        ts = _unix(event.ts, "ts")
+        if isinstance(event, PostMetrics) and event.published_at is not None:
+            event.published_at = _unix(event.published_at, "published_at")
     except _InvalidTime as exc:
-        return Rejection("invalid_field", f"{exc.field}: {exc}", event["type"], index, exc.field)
-    brand = normalize_brand(event["brand"])
+        return Rejection("invalid_field", f"{exc.field}: {exc}", TYPE_NAME[type(event)], index,
+                         exc.field)
+    brand = normalize_brand(event.brand)
     if not is_declared(brand):
-        return Rejection("undeclared_brand", f"brand {event['brand']!r} is not declared",
-                         event["type"], index, "brand")
-    if event["ts"] > now + MAX_FUTURE_SECONDS:
-        return Rejection("future_timestamp", f"ts is {event['ts'] - now:.0f} s in the future",
-                         event["type"], index, "ts")
-    event["brand"] = brand
-    event["platform"] = event["platform"].lower()
-    if "lang" in event:
-        event["lang"] = event["lang"].lower()
+        return Rejection("undeclared_brand", f"brand {event.brand!r} is not declared",
+                         TYPE_NAME[type(event)], index, "brand")
+    if ts > now + MAX_FUTURE_SECONDS:
+        return Rejection("future_timestamp", f"ts is {ts - now:.0f} s in the future",
+                         TYPE_NAME[type(event)], index, "ts")
+    event.ts = ts
+    event.brand = brand
+    event.platform = event.platform.lower()
+    if isinstance(event, Mention) and event.lang is not None:
+        event.lang = event.lang.lower()
     return event
+
+
+def _needs_each_event_checked(
+    events: list[Event], is_declared: Callable[[str], bool], now: float
+) -> bool:
+    """False when every event of a decoded message already meets ``_checked``'s rules.
+
+    Each test looks at the distinct values of a field, which a message has few
+    of, and the per-event passes run in C.
+    """
+    if any(normalize_brand(b) != b or not is_declared(b) for b in set(map(BRAND, events))):
+        return True
+    if any(p != p.lower() for p in set(map(PLATFORM, events))):
+        return True
+    try:  # raises on a mix of strings and numbers; a string (RFC 3339) needs parsing
+        latest = max(map(TS, events))
+    except TypeError:
+        return True
+    if isinstance(latest, str) or latest > now + MAX_FUTURE_SECONDS:
+        return True
+    kinds = set(map(type, events))
+    if PostMetrics not in kinds and Mention not in kinds:
+        return False
+    groups = by_kind(events)
+    if PostMetrics in groups and str in set(map(type, map(_PUBLISHED_AT, groups[PostMetrics]))):
+        return True
+    return Mention in groups and any(lang is not None and lang != lang.lower()
+                                     for lang in set(map(_LANG, groups[Mention])))
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedMessage:
-    accepted: list[Record]
+    accepted: list[Event]
     rejected: list[Rejection]
 
 
 def parse_message(raw: bytes, is_declared: Callable[[str], bool], now: float) -> ParsedMessage:
     """Split a message into valid events and rejections; an empty batch is no event."""
     try:  # the usual case, a message without schema errors, in one call
-        items = _numbered(msgspec.to_builtins(_MESSAGE.decode(raw)))
+        decoded = _MESSAGE.decode(raw)
     except ValidationError:  # find the bad items one by one
         try:
             items = [(i, _validated(item, i)) for i, item in _numbered(orjson.loads(raw))]
@@ -208,7 +262,12 @@ def parse_message(raw: bytes, is_declared: Callable[[str], bool], now: float) ->
             return _malformed(exc)
     except msgspec.DecodeError as exc:
         return _malformed(exc)
-    accepted: list[Record] = []
+    else:
+        events = decoded if isinstance(decoded, list) else [decoded]
+        if not events or not _needs_each_event_checked(events, is_declared, now):
+            return ParsedMessage(events, [])
+        items = _numbered(decoded)
+    accepted: list[Event] = []
     rejected: list[Rejection] = []
     for index, item in items:
         result = item if isinstance(item, Rejection) else _checked(item, index, is_declared, now)

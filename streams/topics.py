@@ -13,18 +13,27 @@ from aiokafka.partitioner import murmur2
 
 from smm_pulse.config import Topics
 from smm_pulse.kpi.catalog import Family
+from streams.events import (
+    EVENT_TYPES,
+    AccountMetrics,
+    Event,
+    Interaction,
+    Mention,
+    Message,
+    PostMetrics,
+)
 
-# Which KPI family's agent receives each event type.
-FAMILY_OF_TYPE: dict[str, Family] = {
-    "account_metrics": Family.ENGAGEMENT,
-    "post_metrics": Family.ENGAGEMENT,
-    "interaction": Family.ENGAGEMENT,
-    "message": Family.RESPONSE,
-    "mention": Family.MENTIONS,
+# Which KPI family's agent receives each kind of event.
+FAMILY_OF: dict[type[Event], Family] = {
+    AccountMetrics: Family.ENGAGEMENT,
+    PostMetrics: Family.ENGAGEMENT,
+    Interaction: Family.ENGAGEMENT,
+    Message: Family.RESPONSE,
+    Mention: Family.MENTIONS,
 }
 
 # Where the collector SDK sends each event type (contract section 1).
-INPUT_TOPIC_OF_TYPE = {t: ("mentions" if t == "mention" else "engagement") for t in FAMILY_OF_TYPE}
+INPUT_TOPIC_OF_TYPE = {t: ("mentions" if t == "mention" else "engagement") for t in EVENT_TYPES}
 
 
 def partition_for(brand: str, partitions: int) -> int:

@@ -4,47 +4,55 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from smm_pulse.contributions import (
+    GrainSums,
     PostState,
     apply_snapshot,
     first_replies,
     follower_totals,
     followers_at,
-    interaction_contribution,
-    mention_contributions,
+    interaction_delta,
+    mention_deltas,
+    mention_scores,
     record_followers,
 )
-from smm_pulse.windows import Window
+from smm_pulse.windows import Window, grain_seconds, sum_counters
+from streams.events import POST_COUNTERS, Interaction, Mention
+from streams.internal import Interactions, Mentions
 
 HORIZON = 1_000.0  # now minus the longest window
 
 
-def snap(ts: float, **counters: int) -> dict:
-    return {"type": "post_metrics", "ts": ts, **counters}
+def snap(ts: float, published_at: float | None = None,
+         **counters: int) -> tuple[float, float | None, tuple[int | None, ...]]:
+    """A snapshot as ``apply_snapshot`` takes it: ts, published_at and counter values."""
+    return ts, published_at, tuple(counters.get(name) for name in POST_COUNTERS)
 
 
 def test_first_snapshot_contributes_its_totals_at_its_ts():
-    state, contribution = apply_snapshot(None, snap(2_000, likes=10, reach=50), HORIZON)
+    state, contribution = apply_snapshot(None, *snap(2_000, likes=10, reach=50), HORIZON)
     assert contribution.ts == 2_000
     assert contribution.deltas == {"likes": 10, "reach": 50}
     assert state.counters == {"likes": 10, "reach": 50}  # absent counters are 0, not kept
 
 
 def test_first_snapshot_contributes_at_published_at_when_given():
-    _, contribution = apply_snapshot(None, snap(2_000, likes=4, published_at=1_500), HORIZON)
+    _, contribution = apply_snapshot(None, *snap(2_000, likes=4, published_at=1_500), HORIZON)
     assert contribution.ts == 1_500
 
 
 def test_first_snapshot_of_a_post_older_than_the_longest_window_only_sets_the_baseline():
-    state, contribution = apply_snapshot(None, snap(2_000, likes=500, published_at=900), HORIZON)
+    state, contribution = apply_snapshot(None, *snap(2_000, likes=500, published_at=900), HORIZON)
     assert contribution is None
-    _, later = apply_snapshot(state, snap(2_100, likes=510), HORIZON)
+    _, later = apply_snapshot(state, *snap(2_100, likes=510), HORIZON)
     assert later.deltas == {"likes": 10}
 
 
 def test_newer_snapshot_contributes_differences_which_may_be_negative():
     kept = PostState(2_000, {"likes": 10, "comments": 3})
-    state, contribution = apply_snapshot(kept, snap(2_060, likes=12, comments=1), HORIZON)
+    state, contribution = apply_snapshot(kept, *snap(2_060, likes=12, comments=1), HORIZON)
     assert contribution.ts == 2_060
     assert contribution.deltas == {"likes": 2, "comments": -2}
     assert state.ts == 2_060
@@ -52,15 +60,15 @@ def test_newer_snapshot_contributes_differences_which_may_be_negative():
 
 def test_a_counter_falling_to_zero_contributes_its_whole_value_negatively():
     state, contribution = apply_snapshot(PostState(2_000, {"likes": 5, "shares": 2}),
-                                         snap(2_060, likes=0, shares=2), HORIZON)
+                                         *snap(2_060, likes=0, shares=2), HORIZON)
     assert contribution.deltas == {"likes": -5}
-    _, later = apply_snapshot(state, snap(2_120, shares=3), HORIZON)  # likes absent: still 0
+    _, later = apply_snapshot(state, *snap(2_120, shares=3), HORIZON)  # likes absent: still 0
     assert later.deltas == {"shares": 1}
 
 
 def test_absent_counter_keeps_its_previous_value():
     kept = PostState(2_000, {"likes": 10, "views": 100})
-    state, contribution = apply_snapshot(kept, snap(2_060, likes=11), HORIZON)
+    state, contribution = apply_snapshot(kept, *snap(2_060, likes=11), HORIZON)
     assert contribution.deltas == {"likes": 1}
     assert state.counters["views"] == 100
 
@@ -68,7 +76,7 @@ def test_absent_counter_keeps_its_previous_value():
 def test_older_or_equal_snapshot_changes_nothing():
     kept = PostState(2_000, {"likes": 10})
     for ts in (2_000, 1_999):
-        state, contribution = apply_snapshot(kept, snap(ts, likes=99), HORIZON)
+        state, contribution = apply_snapshot(kept, *snap(ts, likes=99), HORIZON)
         assert (state, contribution) == (kept, None)
 
 
@@ -76,16 +84,49 @@ def test_replaying_snapshots_changes_nothing():
     snapshots = [snap(2_000, likes=1), snap(2_010, likes=5), snap(2_020, likes=4)]
     state, total = None, 0
     for s in snapshots + snapshots:
-        state, contribution = apply_snapshot(state, s, HORIZON)
+        state, contribution = apply_snapshot(state, *s, HORIZON)
         total += contribution.deltas.get("likes", 0) if contribution else 0
     assert total == 4
 
 
 def test_interactions_add_and_unlike_subtracts():
-    assert interaction_contribution({"ts": 5, "action": "like", "count": 3}).deltas == {"likes": 3}
-    assert interaction_contribution({"ts": 5, "action": "unlike"}).deltas == {"likes": -1}
-    assert interaction_contribution({"ts": 5, "action": "follow"}).deltas == {"follows": 1}
-    assert interaction_contribution({"ts": 5, "action": "unfollow"}).deltas == {"unfollows": 1}
+    assert interaction_delta("like", 3) == ("likes", 3)
+    assert interaction_delta("unlike", None) == ("likes", -1)
+    assert interaction_delta("follow", None) == ("follows", 1)
+    assert interaction_delta("unfollow", None) == ("unfollows", 1)
+
+
+def interaction(ts: float, action: str, platform: str = "vk", count: int | None = None
+                ) -> Interaction:
+    return Interaction(event_id="i", ts=ts, platform=platform, brand="acme", account="main",
+                       action=action, count=count)  # type: ignore[arg-type]
+
+
+def bucket_sums(windows: list[Window], parts: list[tuple[str, float, dict]]) -> dict:
+    """Counters per (window, platform, bucket start) of (platform, ts, deltas) parts."""
+    found: dict = {}
+    for window in windows:
+        for platform, ts, deltas in parts:
+            found.setdefault((window.name, platform, window.bucket_of(ts)), []).append(deltas)
+    return {key: sum_counters(deltas) for key, deltas in found.items()}
+
+
+@pytest.mark.parametrize("names", [["5m", "1h", "24h"], ["5m", "7m", "1h"]])  # grain 5 s, 1 s
+def test_interactions_summed_per_grain_fill_every_window_bucket_as_one_by_one(names):
+    """The grain divides every window's bucket size, so sums land where their parts would."""
+    rng = random.Random(3)
+    windows = [Window.parse(name) for name in names]
+    events = [interaction(rng.uniform(0, 200_000), rng.choice(["like", "unlike", "view"]),
+                          rng.choice(["vk", "x"]), rng.choice([None, 1, 4]))
+              for _ in range(2_000)]
+    sums = GrainSums(grain_seconds(windows))
+    sums.add_interactions(Interactions.of(events))
+    summed = [(platform, c.ts, c.deltas)
+              for platform, contributions in sums.by_platform().items() for c in contributions]
+    one_by_one = [(e.platform, e.ts, dict([interaction_delta(e.action, e.count)]))
+                  for e in events]
+    assert len(summed) < len(one_by_one)
+    assert bucket_sums(windows, summed) == bucket_sums(windows, one_by_one)
 
 
 def test_follower_history_keeps_the_window_and_the_last_snapshot_before_it():
@@ -113,6 +154,11 @@ def test_follower_totals_sum_accounts_and_leave_out_accounts_without_snapshots()
     assert follower_totals([future], now=1_500, windows=[five_min]) is None
 
 
+def mention(ts: float, text: str, **fields: object) -> Mention:
+    return Mention(event_id="m", ts=ts, platform="x", brand="acme", text=text,
+                   **fields)  # type: ignore[arg-type]
+
+
 def test_the_collectors_sentiment_wins_over_the_scorer():
     asked = []
 
@@ -120,19 +166,18 @@ def test_the_collectors_sentiment_wins_over_the_scorer():
         asked.append(texts)
         return [-0.9 if pair == ("meh", "en") else 0.0 for pair in texts]
 
-    contributions = mention_contributions([
-        {"ts": 1, "text": "meh", "sentiment": 0.5},
-        {"ts": 2, "text": "meh", "sentiment": -0.05},
-        {"ts": 3, "text": "meh", "lang": "en"},
-        {"ts": 4, "text": "fine"},
-    ], scorer)
-    assert [c.deltas for c in contributions] == [
+    scores = mention_scores(Mentions.of([
+        mention(1, "meh", sentiment=0.5),
+        mention(2, "meh", sentiment=-0.05),
+        mention(3, "meh", lang="en"),
+        mention(4, "fine"),
+    ]), scorer)
+    assert [mention_deltas(score) for score in scores] == [
         {"mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1},
         {"mentions": 1, "scored": 1, "sentiment_sum": -0.05, "neutral": 1},
         {"mentions": 1, "scored": 1, "sentiment_sum": -0.9, "negative": 1},
         {"mentions": 1, "scored": 1, "sentiment_sum": 0.0, "neutral": 1},
     ]
-    assert [c.ts for c in contributions] == [1, 2, 3, 4]
     assert asked == [[("meh", "en"), ("fine", None)]]  # only the unscored, in one call
 
 
@@ -140,8 +185,8 @@ def test_mentions_all_scored_by_their_collector_never_call_the_scorer():
     def scorer(texts: list[tuple[str, str | None]]) -> list[float]:
         raise AssertionError(f"asked to score {texts}")
 
-    assert mention_contributions([{"ts": 1, "text": "x", "sentiment": 0.2}], scorer)[0].deltas[
-        "positive"] == 1
+    assert mention_deltas(mention_scores(Mentions.of([mention(1, "x", sentiment=0.2)]),
+                                         scorer)[0])["positive"] == 1
 
 
 def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():

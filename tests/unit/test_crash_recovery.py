@@ -21,9 +21,11 @@ import pytest
 from agents.app import Pipeline
 from agents.engagement import Engagement
 from agents.family import Batch
+from agents.ingest import Packer
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import Family
-from streams.events import parse_message
+from streams.events import Event, parse_message
+from streams.internal import decode
 from streams.topics import TopicNames
 
 NOW = 1_800_000_000.0
@@ -72,11 +74,15 @@ class Worker:
                 for listener in self.pipeline.restore_listeners[Family.ENGAGEMENT]:
                     listener(key, value)
 
-    def run(self, numbered: list[tuple[int, list[dict[str, Any]]]], flush_every: int) -> Any:
+    def run(self, numbered: list[tuple[int, list[Event]]], flush_every: int) -> Any:
         for i, (offset, events) in enumerate(numbered, start=1):
-            fresh, _duplicates = self.seen.split(events, partition=0, offset=offset)
+            packer = Packer(lambda _brand: 0)  # as the ingest stage sends them
+            packer.add("smm.engagement", events, size=0)
+            [(_family, _partition, body)] = packer.messages()
+            fresh, _duplicates = self.seen.split(0, offset, decode(body).blocks)
             if fresh:
-                self.engagement.handle(Batch(offset, "acme", fresh, NOW))
+                blocks = {type(block): block for block in fresh["acme"]}
+                self.engagement.handle(Batch(offset, "acme", blocks, NOW))
             if i % flush_every == 0 or i == len(numbered):
                 self.pipeline.flush_state()
                 [table] = self.app.tables.values()
@@ -84,15 +90,15 @@ class Worker:
         return self.engagement.views(NOW)
 
 
-def event(kind: str, n: int, ago: float, **fields: Any) -> dict[str, Any]:
+def event(kind: str, n: int, ago: float, **fields: Any) -> Event:
     raw = {"type": kind, "event_id": f"e{n}", "ts": NOW - ago, "brand": "acme",
            "platform": "vk", "account": "main", **fields}
     parsed = parse_message(orjson.dumps(raw), lambda _brand: True, NOW)
     assert not parsed.rejected, parsed.rejected
-    return orjson.loads(orjson.dumps(parsed.accepted[0]))
+    return parsed.accepted[0]
 
 
-def batches() -> list[list[dict[str, Any]]]:
+def batches() -> list[list[Event]]:
     """Snapshots of two posts over several batches, interactions, followers, a duplicate."""
     return [
         [event("account_metrics", 1, 600, followers=1000),

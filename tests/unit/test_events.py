@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import msgspec
 import orjson
 import pytest
 
@@ -32,13 +35,13 @@ def only_rejection(value: object | bytes) -> Rejection:
 
 def test_rfc3339_with_offset_is_converted_to_unix_seconds():
     parsed = parse(event(ts="2027-01-15T07:00:00Z"))
-    assert parsed.accepted[0]["ts"] == 1799996400.0
-    assert parse(event(ts="2027-01-15T10:00:00+03:00")).accepted[0]["ts"] == 1799996400.0
+    assert parsed.accepted[0].ts == 1799996400.0
+    assert parse(event(ts="2027-01-15T10:00:00+03:00")).accepted[0].ts == 1799996400.0
 
 
 def test_batch_rejects_only_its_bad_items():
     parsed = parse([event(event_id="a"), 42, event(event_id="b", action="dance"), event()])
-    assert [e["event_id"] for e in parsed.accepted] == ["a", "e1"]
+    assert [e.event_id for e in parsed.accepted] == ["a", "e1"]
     assert [(r.reason, r.index) for r in parsed.rejected] == [
         ("not_an_object", 1), ("invalid_field", 2)]
 
@@ -50,8 +53,8 @@ def test_empty_batch_is_no_event():
 
 def test_platform_is_lowercased_and_brand_compared_after_nfc():
     accepted = parse(event(platform="VK", brand="Cafe\u0301")).accepted[0]
-    assert accepted["platform"] == "vk"
-    assert accepted["brand"] == "Café"
+    assert accepted.platform == "vk"
+    assert accepted.brand == "Café"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +140,7 @@ def test_mention_text_limit_counts_code_points():
 
 def test_sentiment_accepts_integer_bounds_and_lang_is_lowercased():
     accepted = parse(mention(sentiment=-1, lang="RU")).accepted[0]
-    assert (accepted["sentiment"], accepted["lang"]) == (-1.0, "ru")
+    assert (accepted.sentiment, accepted.lang) == (-1.0, "ru")
 
 
 @pytest.mark.parametrize(
@@ -154,3 +157,33 @@ def test_negative_post_counter_is_rejected():
     post = {"type": "post_metrics", "event_id": "p", "ts": NOW, "platform": "vk",
             "brand": "acme", "account": "main", "post_id": "1", "likes": -3}
     assert only_rejection(post).field == "likes"
+
+
+def odd_events() -> list[dict]:
+    """Events that each need one of the per-event rules, and plain ones."""
+    post = {"type": "post_metrics", "event_id": "p", "ts": NOW, "platform": "vk",
+            "brand": "acme", "account": "main", "post_id": "1", "likes": 3}
+    return [
+        event(), event(event_id="e2"), post, mention(), mention(sentiment=0.5),
+        event(platform="VK"), event(brand="Cafe\u0301"), event(brand="globex"),
+        event(ts=NOW + 601), event(ts="2027-01-15T07:00:00Z"), event(ts="2027-01-15 10:00"),
+        {**post, "published_at": "2027-01-15T07:00:00+03:00"}, {**post, "published_at": NOW - 5},
+        mention(lang="RU"), mention(lang="en"),
+    ]
+
+
+def as_dicts(parsed) -> tuple[list, list]:
+    return ([msgspec.structs.asdict(e) for e in parsed.accepted],
+            [(r.reason, r.field) for r in parsed.rejected])
+
+
+def test_a_batch_gets_every_rule_applied_to_each_event_whatever_its_neighbours():
+    """Rules are checked a message at a time when every event passes them: a batch must
+    come out as its events one by one would."""
+    rng = random.Random(5)
+    singles = {i: as_dicts(parse(e)) for i, e in enumerate(odd_events())}
+    for _ in range(300):
+        picked = rng.choices(range(len(singles)), k=rng.randint(1, 6))
+        accepted, rejected = as_dicts(parse([odd_events()[i] for i in picked]))
+        assert accepted == [a for i in picked for a in singles[i][0]]
+        assert rejected == [r for i in picked for r in singles[i][1]]

@@ -9,6 +9,7 @@ import pytest
 from agents.state import Section, SeenEventIds, WindowBuckets, key_parts
 from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window
+from streams.internal import Block
 
 
 class DictTable(dict):
@@ -33,41 +34,53 @@ def section(table: DictTable | None = None, name: str = "seen") -> Section:
                    lambda parts: parts[0] if name == "seen" else 0)
 
 
-def records(*ids: str, ts: float = 1_000.0) -> list[dict]:
-    return [{"brand": "acme", "event_id": i, "ts": ts} for i in ids]
+def records(*ids: str, ts: float = 1_000.0, brand: str = "acme") -> dict[str, list[Block]]:
+    """A message's events of one brand (what the state reads of them)."""
+    return {brand: [Block(event_id=list(ids), ts=[ts] * len(ids))]}
+
+
+def event_ids(by_brand: dict[str, list[Block]], brand: str = "acme") -> list[str]:
+    return [event_id for block in by_brand.get(brand, []) for event_id in block.event_id]
 
 
 def test_ids_seen_in_an_earlier_batch_or_earlier_in_the_batch_are_duplicates():
     seen = SeenEventIds(section(), retention_seconds=3_600)
-    fresh, dups = seen.split(records("a", "b", "a"), partition=0, offset=1)
-    assert [r["event_id"] for r in fresh] == ["a", "b"]
-    assert [r["event_id"] for r in dups] == ["a"]
-    fresh, dups = seen.split(records("b", "c"), partition=0, offset=2)
-    assert ([r["event_id"] for r in fresh], [r["event_id"] for r in dups]) == (["c"], ["b"])
+    fresh, dups = seen.split(0, 1, records("a", "b", "a"))
+    assert event_ids(fresh) == ["a", "b"]
+    assert event_ids(dups) == ["a"]
+    fresh, dups = seen.split(0, 2, records("b", "c"))
+    assert (event_ids(fresh), event_ids(dups)) == (["c"], ["b"])
+
+
+def test_ids_are_duplicates_per_brand():
+    seen = SeenEventIds(section(), retention_seconds=3_600)
+    seen.split(0, 1, records("a"))
+    fresh, dups = seen.split(0, 2, {**records("a", brand="globex"), **records("a", "b")})
+    assert (event_ids(fresh, "globex"), event_ids(fresh), event_ids(dups)) == (
+        ["a"], ["b"], ["a"])
 
 
 def test_a_replayed_batch_is_not_a_duplicate_of_itself():
     table = DictTable()
-    SeenEventIds(section(table), retention_seconds=3_600).split(records("a"), partition=0,
-                                                                offset=7)
+    SeenEventIds(section(table), retention_seconds=3_600).split(0, 7, records("a"))
     restarted = SeenEventIds(section(table), retention_seconds=3_600)
     for key, value in table.items():  # what changelog recovery replays
         restarted.on_changelog_value(key, value)
-    fresh, _ = restarted.split(records("a"), partition=0, offset=7)
-    assert [r["event_id"] for r in fresh] == ["a"]
-    _, dups = restarted.split(records("a"), partition=0, offset=8)
-    assert [r["event_id"] for r in dups] == ["a"]
+    fresh, _ = restarted.split(0, 7, records("a"))
+    assert event_ids(fresh) == ["a"]
+    _, dups = restarted.split(0, 8, records("a"))
+    assert event_ids(dups) == ["a"]
 
 
 def test_ids_are_forgotten_after_retention_only_in_owned_partitions():
     seen = SeenEventIds(section(), retention_seconds=100)
-    seen.split(records("a", ts=0), partition=0, offset=1)
-    seen.split(records("b", ts=0), partition=1, offset=1)
+    seen.split(0, 1, records("a", ts=0))
+    seen.split(1, 1, records("b", ts=0))
     for table_value in seen.section.table.values():
         table_value["w"] = 0  # arrived long ago
     expired = seen.expire(now=1_000, owned={0})
     assert [key_parts(k) for k in expired] == [["seen", 0, 1]]
-    fresh, _ = seen.split(records("a", ts=1_000), partition=0, offset=9)
+    fresh, _ = seen.split(0, 9, records("a", ts=1_000))
     assert fresh  # forgotten, so accepted again
 
 

@@ -1,0 +1,189 @@
+"""Messages between the service's own stages on its internal topics.
+
+The ingest stage sends the valid events of one brand partition and input topic
+as one ``Packed`` message: per brand, one ``Block`` per kind of event, which
+holds the events as columns, and only the fields the KPIs use (a mention's
+text only when the service must score it). The mentions agent sends share-of-
+voice counts the same way (``VoiceCounts``).
+
+Why columns: a message holds thousands of events. msgspec writes and reads
+lists of plain values in C, without field names in every event, and the agents
+work on whole columns at a time (counting, duplicate checks). Event by event in
+Python, the internal hop cost more than the KPIs computed from it
+(docs/benchmarks.md). Only this service reads these topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import compress
+from operator import attrgetter
+from typing import Any, TypeVar
+
+import msgspec
+from msgspec import Struct
+from msgspec.structs import astuple
+
+from streams.events import (
+    POST_COUNTERS,
+    AccountMetrics,
+    Event,
+    Interaction,
+    Mention,
+    Message,
+    PostMetrics,
+)
+
+# Internal messages stay well under the brokers' default 1 MiB request limit.
+MAX_MESSAGE_BYTES = 768 * 1024
+
+B = TypeVar("B", bound="Block")
+
+
+class Block(Struct, array_like=True, tag_field="kind", gc=False):
+    """Events of one kind and brand as columns; every column has one value per event.
+
+    gc=False: a block holds lists of plain values, never a cycle.
+    """
+
+    event_id: list[str]
+    ts: list[float]
+
+    @classmethod
+    def of(cls: type[B], events: Sequence[Any]) -> B:
+        """Events as a block: each column read from all events at once, in C."""
+        return cls(*(list(map(attrgetter(name), events)) for name in cls.__struct_fields__))
+
+    @classmethod
+    def of_rows(cls: type[B], rows: Sequence[tuple[Any, ...]]) -> B:
+        """A block of events given as rows of values in field order."""
+        return cls(*map(list, zip(*rows, strict=True)))
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+    def rows(self) -> zip[tuple[Any, ...]]:
+        """Each event's values, in field order."""
+        return zip(*astuple(self), strict=True)
+
+    def split(self: B, keep: Sequence[bool]) -> tuple[B | None, B | None]:
+        """(the events where ``keep`` is true, the others), None for a side with none."""
+        if all(keep):
+            return self, None
+        if not any(keep):
+            return None, self
+        columns = astuple(self)
+        drop = [not k for k in keep]
+        return (type(self)(*(list(compress(column, keep)) for column in columns)),
+                type(self)(*(list(compress(column, drop)) for column in columns)))
+
+
+class Interactions(Block, tag="interaction"):
+    platform: list[str]
+    action: list[str]
+    count: list[int | None]
+
+
+class Posts(Block, tag="post_metrics"):
+    platform: list[str]
+    account: list[str]
+    post_id: list[str]
+    published_at: list[float | None]
+    likes: list[int | None]
+    comments: list[int | None]
+    shares: list[int | None]
+    saves: list[int | None]
+    views: list[int | None]
+    reach: list[int | None]
+    impressions: list[int | None]
+    clicks: list[int | None]
+
+    def counters(self) -> zip[tuple[int | None, ...]]:
+        """Each snapshot's counters, in ``POST_COUNTERS`` order (None where absent)."""
+        return zip(*(getattr(self, name) for name in POST_COUNTERS), strict=True)
+
+
+class Accounts(Block, tag="account_metrics"):
+    platform: list[str]
+    account: list[str]
+    followers: list[int]
+
+
+class Messages(Block, tag="message"):
+    platform: list[str]
+    account: list[str]
+    thread_id: list[str]
+    direction: list[str]
+
+
+class Mentions(Block, tag="mention"):
+    platform: list[str]
+    sentiment: list[float | None]
+    # What the service's scorer reads: only for mentions without the collector's score.
+    text: list[str | None]
+    lang: list[str | None]
+
+    @classmethod
+    def of(cls, events: Sequence[Any]) -> Mentions:
+        block = super().of(events)
+        if any(score is not None for score in block.sentiment):
+            unscored = [score is None for score in block.sentiment]
+            block.text = [t if u else None for t, u in zip(block.text, unscored, strict=True)]
+            block.lang = [t if u else None for t, u in zip(block.lang, unscored, strict=True)]
+        return block
+
+
+class VoiceCounts(Block, tag="voice"):
+    """Fresh mentions of ``source`` in a mentions batch, for another brand's share of voice.
+
+    ``event_id`` names the batch (source brand and offset of the mentions
+    message), so a batch replayed after a crash counts once; ``ts`` is its
+    newest mention's.
+    """
+
+    source: list[str]
+    mentions: list[list[tuple[int, int]]]  # (grain start, mentions)
+
+
+# The block of each kind of event: its columns are the events' fields of the same names.
+BLOCK_OF: dict[type[Event], type[Block]] = {
+    Interaction: Interactions, PostMetrics: Posts, AccountMetrics: Accounts,
+    Message: Messages, Mention: Mentions,
+}
+
+
+AnyBlock = Interactions | Posts | Accounts | Messages | Mentions | VoiceCounts
+
+
+class Packed(Struct, array_like=True):
+    """A family's events of the brands of one partition, from one input topic."""
+
+    topic: str  # where the events came from (counted by topic)
+    blocks: dict[str, list[AnyBlock]]  # by brand: one block per kind
+
+
+decode = msgspec.msgpack.Decoder(Packed).decode
+_encode = msgspec.msgpack.Encoder().encode
+
+
+def encoded(packed: Packed, limit: int = MAX_MESSAGE_BYTES) -> list[bytes]:
+    """``packed`` as one message, or as several when one would be over ``limit`` bytes.
+
+    A single event over the limit leaves alone (the broker judges it).
+    """
+    body = _encode(packed)
+    brands = list(packed.blocks)
+    if len(body) <= limit or (len(brands) == 1 and sum(map(len, packed.blocks[brands[0]])) < 2):
+        return [body]
+    halves: tuple[dict[str, list[AnyBlock]], dict[str, list[AnyBlock]]] = ({}, {})
+    if len(brands) > 1:
+        for i, brand in enumerate(brands):
+            halves[i * 2 // len(brands)][brand] = packed.blocks[brand]
+    else:
+        [(brand, blocks)] = packed.blocks.items()
+        for block in blocks:
+            for half, part in zip(halves, block.split([i < len(block) // 2
+                                                       for i in range(len(block))]), strict=True):
+                if part is not None:
+                    half.setdefault(brand, []).append(part)
+    return [body for half in halves for body in encoded(Packed(packed.topic, half), limit)]
