@@ -15,7 +15,7 @@ import faust
 from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
-from agents.state import Expiring, Section, SeenEventIds, Views, WindowBuckets
+from agents.state import Expiring, Parts, Section, SeenEventIds, Views, WindowBuckets
 from agents.transport import Transport
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
@@ -101,7 +101,7 @@ class Pipeline:
         name: str,
         *,
         baseline: bool = False,
-        partition_of: Callable[[list[Any]], int] | None = None,
+        partition_of: Callable[[Parts], int] | None = None,
     ) -> Section:
         """A kind of state inside the family's table; keys start with the brand by default."""
         section = Section(self.table(family), name,

@@ -12,7 +12,7 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import Views, expired_entries, is_replayed
+from agents.state import Parts, Views, expired_entries, is_replayed
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     FollowerTotals,
@@ -41,30 +41,30 @@ class PostSnapshots:
     def contribute(self, batch: Batch, snapshots: Posts, horizon: float,
                    sums: GrainSums) -> None:
         """Add what the batch's snapshots contribute to ``sums``; writes each post once."""
-        states: dict[str, PostState | None] = {}
-        before: dict[str, dict[str, Any] | None] = {}  # as stored: it becomes "prev" unchanged
+        states: dict[Parts, PostState | None] = {}
+        before: dict[Parts, dict[str, Any] | None] = {}  # as stored: it becomes "prev" unchanged
         for platform, account, post_id, ts, published_at, values in zip(
                 snapshots.platform, snapshots.account, snapshots.post_id, snapshots.ts,
                 snapshots.published_at, snapshots.counters(), strict=True):
-            key = self.section.key(batch.brand, platform, account, post_id)
-            if key not in states:
-                kept = before[key] = self._kept(key, batch.offset)
-                states[key] = PostState.from_json(kept) if kept else None
-            states[key], contribution = apply_snapshot(states[key], ts, published_at, values,
-                                                       horizon)
+            post = (batch.brand, platform, account, post_id)
+            if post not in states:
+                kept = before[post] = self._kept(post, batch.offset)
+                states[post] = PostState.from_json(kept) if kept else None
+            states[post], contribution = apply_snapshot(states[post], ts, published_at, values,
+                                                        horizon)
             if contribution is not None:
                 sums.add(platform, contribution.ts, contribution.deltas)
-        for key, state in states.items():
-            self.section[key] = {"o": batch.offset, "s": state.to_json(), "prev": before[key]}
+        for post, state in states.items():
+            self.section[post] = {"o": batch.offset, "s": state.to_json(), "prev": before[post]}
 
-    def _kept(self, key: str, offset: int) -> dict[str, Any] | None:
+    def _kept(self, post: Parts, offset: int) -> dict[str, Any] | None:
         """The post's state before this batch, as stored (a replay finds it in "prev")."""
-        stored = self.section.get(key)
+        stored = self.section.get(post)
         if stored is None:
             return None
         return stored["prev"] if is_replayed(stored, offset) else stored["s"]
 
-    def expire(self, now: float, owned: set[int]) -> list[str]:
+    def expire(self, now: float, owned: set[int]) -> list[Parts]:
         """Posts with no snapshot for the retention period."""
         horizon = now - self.retention_seconds
         return expired_entries(self.section, owned,
@@ -79,21 +79,22 @@ class FollowerHistory:
         self.windows = pipeline.windows
 
     def record(self, batch: Batch, snapshots: Accounts, horizon: float) -> None:
-        histories: dict[str, list[list[float]]] = {}
+        histories: dict[Parts, list[list[float]]] = {}
         for _event_id, ts, platform, account, followers in snapshots.rows():
-            key = self.section.key(batch.brand, platform, account)
-            if key not in histories:
-                stored = self.section.get(key)
-                histories[key] = stored["h"] if stored else []
-            histories[key] = record_followers(histories[key], ts, followers, horizon)
-        for key, history in histories.items():
+            account_parts = (batch.brand, platform, account)
+            if account_parts not in histories:
+                stored = self.section.get(account_parts)
+                histories[account_parts] = stored["h"] if stored else []
+            histories[account_parts] = record_followers(histories[account_parts], ts, followers,
+                                                        horizon)
+        for account_parts, history in histories.items():
             # Inserting a snapshot is idempotent, so no offset guard is needed.
-            self.section[key] = {"h": history}
+            self.section[account_parts] = {"h": history}
 
     def totals(self, now: float) -> dict[tuple[str, str], FollowerTotals]:
         """Followers per (brand, platform): latest and at each window's start."""
         histories: dict[tuple[str, str], list[list[list[float]]]] = defaultdict(list)
-        for _key, (brand, platform, _account), value in self.section.items():
+        for (brand, platform, _account), value in self.section.items():
             histories[brand, platform].append(value["h"])
         found = {pair: follower_totals(h, now, self.windows) for pair, h in histories.items()}
         return {pair: totals for pair, totals in found.items() if totals is not None}

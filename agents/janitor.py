@@ -20,8 +20,8 @@ def prune(pipeline: Pipeline, now: float) -> int:
     """Delete expired state of owned partitions; returns how many keys went."""
     deleted = 0
     for family, state in pipeline.expiring:
-        for key in state.expire(now, pipeline.owned_partitions(family)):
-            del state.section[key]
+        for parts in state.expire(now, pipeline.owned_partitions(family)):
+            del state.section[parts]
             deleted += 1
     return deleted
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import TOTAL, Views, expired_entries
+from agents.state import TOTAL, Parts, Views, expired_entries
 from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
 from streams.internal import Messages
@@ -31,27 +31,27 @@ class Threads:
 
     def record(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
-        threads: dict[str, dict[str, dict[str, float]]] = {}
+        threads: dict[Parts, dict[str, dict[str, float]]] = {}
         messages = batch.get(Messages)
         if messages is None:
             return
         for event_id, ts, platform, account, thread_id, direction in messages.rows():
-            key = self.section.key(batch.brand, platform, account, thread_id)
-            if key not in threads:
-                stored = self.section.get(key) or {"in": {}, "out": {}}
-                threads[key] = {"in": dict(stored["in"]), "out": dict(stored["out"])}
-            threads[key][direction][event_id] = ts
-        for key, thread in threads.items():
+            thread = (batch.brand, platform, account, thread_id)
+            if thread not in threads:
+                stored = self.section.get(thread) or {"in": {}, "out": {}}
+                threads[thread] = {"in": dict(stored["in"]), "out": dict(stored["out"])}
+            threads[thread][direction][event_id] = ts
+        for thread, messages_by_side in threads.items():
             kept = {side: {i: ts for i, ts in ids.items() if ts > horizon}
-                    for side, ids in thread.items()}
+                    for side, ids in messages_by_side.items()}
             if kept["in"] or kept["out"]:
-                self.section[key] = kept
-            elif key in self.section:
-                del self.section[key]
+                self.section[thread] = kept
+            elif thread in self.section:
+                del self.section[thread]
 
     def views(self, now: float) -> Views:
         by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for _key, (brand, platform, _account, _thread), value in self.section.items():
+        for (brand, platform, _account, _thread), value in self.section.items():
             by_pair[brand, platform].append(value)
         result: Views = {}
         for pair, threads in by_pair.items():
@@ -69,11 +69,11 @@ class Threads:
                                                  unanswered=len(inside) - len(answered))
         return result
 
-    def expire(self, now: float, owned: set[int]) -> list[str]:
+    def expire(self, now: float, owned: set[int]) -> list[Parts]:
         """Threads whose every message is older than the longest window."""
         horizon = now - self.horizon_seconds
 
-        def is_expired(_parts: list[Any], value: Any) -> bool:
+        def is_expired(_parts: Parts, value: Any) -> bool:
             return max([*value["in"].values(), *value["out"].values()], default=0) <= horizon
 
         return expired_entries(self.section, owned, is_expired)

@@ -30,6 +30,7 @@ from smm_pulse.kpi.catalog import View
 from smm_pulse.windows import Counters, Window, WindowSum, add_into, sum_counters
 from streams.internal import Block
 
+Parts = tuple[Any, ...]  # what names an entry of a section: its key's parts after the name
 TOTAL = "total"  # pseudo-window of counters since the beginning; never expires
 
 
@@ -42,6 +43,11 @@ def key_parts(key: str) -> list[Any]:
     return orjson.loads(key)
 
 
+def restored_parts(key: str) -> Parts:
+    """A restored table key's parts after the section name."""
+    return tuple(key_parts(key)[1:])
+
+
 class Section:
     """One kind of state (buckets, posts, seen ids, ...) inside a family's table.
 
@@ -50,21 +56,24 @@ class Section:
     across kinds of state (see ``flush``). Sharing the family's table, one
     changelog partition holds all of a brand's writes in order.
 
+    Entries are named by tuples of parts (a post by brand, platform, account
+    and post id); the table's key is a JSON array of the section's name and
+    the parts, built once per entry: the agents look entries up by parts, and
+    building the JSON key each time cost more than the lookup.
+
     Writes are behind: a value changes in memory at once (views read it) and
     reaches the changelog at the next ``flush``, which the worker runs before
     every offset commit (agents/transport.py). A key written by a thousand
     batches between two commits costs one changelog record.
 
-    A section remembers its own keys (parsed), so reading one kind of state
-    does not walk the others: call ``on_restored`` for every record the table
-    restores from its changelog.
+    Call ``on_restored`` for every record the table restores from its changelog.
     """
 
     def __init__(
         self,
         table: TableT,
         name: str,
-        partition_of: Callable[[list[Any]], int],
+        partition_of: Callable[[Parts], int],
         *,
         baseline: bool = False,
     ) -> None:
@@ -75,7 +84,7 @@ class Section:
         # flushed after the counters it fed (see ``flush``).
         self.baseline = baseline
         self._prefix = table_key(name)[:-1] + ","  # keys are JSON arrays starting with the name
-        self._parts: dict[str, list[Any]] = {}  # key -> key parts after the section name
+        self._keys: dict[Parts, str] = {}  # parts -> table key, of every entry held here
         self._dirty: dict[str, int] = {}  # key -> changelog partition, awaiting the next flush
 
     @functools.cached_property
@@ -90,59 +99,57 @@ class Section:
 
     def on_restored(self, key: str, value: Any) -> None:
         if self.owns(key):
+            parts = restored_parts(key)
             if value is None:
-                self._parts.pop(key, None)
+                self._keys.pop(parts, None)
             else:
-                self._parts_of(key)
-
-    def _parts_of(self, key: str) -> list[Any]:
-        parts = self._parts.get(key)
-        if parts is None:
-            parts = self._parts[key] = key_parts(key)[1:]
-        return parts
-
-    def key(self, *parts: Any) -> str:
-        return table_key(self.name, *parts)
+                self._keys[parts] = key
 
     def owns(self, key: str) -> bool:
         return key.startswith(self._prefix)
 
-    def get(self, key: str) -> Any:
-        return self._data.get(key)
+    def get(self, parts: Parts) -> Any:
+        key = self._keys.get(parts)
+        return None if key is None else self._data.get(key)
 
-    def changed(self, key: str) -> None:
+    def changed(self, parts: Parts) -> None:
         """A value held here was changed in place: it is written with the next flush."""
+        key = self._keys[parts]
         if key not in self._dirty:  # a key written again before the flush keeps its partition
-            self._dirty[key] = self.partition_of(self._parts_of(key))
+            self._dirty[key] = self.partition_of(parts)
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, parts: Parts, value: Any) -> None:
+        key = self._keys.get(parts)
+        if key is None:
+            key = self._keys[parts] = table_key(self.name, *parts)
         self._data[key] = value
-        self._parts_of(key)  # indexed even if a delete left it awaiting the flush
-        self.changed(key)
+        if key not in self._dirty:
+            self._dirty[key] = self.partition_of(parts)
 
-    def __delitem__(self, key: str) -> None:
+    def __delitem__(self, parts: Parts) -> None:
+        key = self._keys.pop(parts, None) or table_key(self.name, *parts)
         self._data.pop(key, None)
-        parts = self._parts.pop(key, None) or key_parts(key)[1:]
         self._dirty[key] = self.partition_of(parts)
 
-    def __contains__(self, key: str) -> bool:
-        return key in self._data
+    def __contains__(self, parts: Parts) -> bool:
+        key = self._keys.get(parts)
+        return key is not None and key in self._data
 
-    def items(self) -> Iterator[tuple[str, list[Any], Any]]:
-        """(key, key parts after the section name, value) of every entry held here.
+    def items(self) -> Iterator[tuple[Parts, Any]]:
+        """(parts, value) of every entry held here.
 
         A generator: the janitor walks every entry, and a list of them all cost
         it more than its checks (and the garbage collector saw them all).
         Do not change the section while iterating.
         """
         data = self._data
-        for key, parts in self._parts.items():
+        for parts, key in self._keys.items():
             value = data.get(key)
             if value is not None:
-                yield key, parts, value
+                yield parts, value
 
     def __len__(self) -> int:
-        return len(self._parts)
+        return len(self._keys)
 
     def flush(self, owned: set[int]) -> set[int]:
         """Write changed keys of ``owned`` partitions to the changelog; returns the partitions.
@@ -169,8 +176,8 @@ class Expiring(Protocol):
 
     section: Section
 
-    def expire(self, now: float, owned: set[int]) -> list[str]:
-        """Keys of expired state in ``owned`` partitions, forgotten by the owner."""
+    def expire(self, now: float, owned: set[int]) -> list[Parts]:
+        """Entries of expired state in ``owned`` partitions, forgotten by the owner."""
         ...
 
 
@@ -178,14 +185,14 @@ Views = dict[tuple[str, str], dict[str, View]]  # (brand, platform) -> window na
 
 
 def expired_entries(
-    section: Section, owned: set[int], is_expired: Callable[[list[Any], Any], bool]
-) -> list[str]:
-    """Keys of a section's entries in ``owned`` partitions that ``is_expired``.
+    section: Section, owned: set[int], is_expired: Callable[[Parts, Any], bool]
+) -> list[Parts]:
+    """A section's entries in ``owned`` partitions that ``is_expired``.
 
     Expiry is checked first: it is false for most entries, and cheaper than
     finding an entry's partition.
     """
-    return [key for key, parts, value in section.items()
+    return [parts for parts, value in section.items()
             if is_expired(parts, value) and section.partition_of(parts) in owned]
 
 
@@ -228,8 +235,9 @@ class WindowBuckets:
             (window, next((i for i in reversed(range(n))
                            if window.bucket_seconds % finest_first[i].bucket_seconds == 0), None))
             for n, window in enumerate(finest_first)]
-        # pair -> window name (or TOTAL) -> bucket start -> key, of configured windows
-        self._keys: dict[Pair, dict[str, dict[float, str]]] = {}
+        # pair -> window name (or TOTAL) -> bucket start -> the bucket's parts, of
+        # configured windows
+        self._keys: dict[Pair, dict[str, dict[float, Parts]]] = {}
         self._sums: dict[Pair, dict[str, WindowSum]] = {}
         # Batches not yet added: pair -> (offset, contributions, now), in arrival order.
         self._unsettled: dict[Pair, list[tuple[int, Sequence[Contribution], float]]] = {}
@@ -284,16 +292,16 @@ class WindowBuckets:
         known = self._keys.get(pair, {})
         section = self.section
         for window_name, start, deltas in self._pending(contributions, now):
-            key = known.get(window_name, {}).get(start) or section.key(*pair, window_name, start)
-            stored = section.get(key)
+            parts = known.get(window_name, {}).get(start) or (*pair, window_name, start)
+            stored = section.get(parts)
             if stored is None:
-                section[key] = {"o": offset, "c": deltas}
-                self._remember(pair, window_name, start, key)
+                section[parts] = {"o": offset, "c": deltas}
+                self._remember(parts)
             elif not is_replayed(stored, offset):
                 # In place: values are serialised only when flushed, after this returns.
                 add_into(stored["c"], deltas)
                 stored["o"] = offset
-                section.changed(key)
+                section.changed(parts)
             else:
                 continue
             if window_name in sums:
@@ -359,28 +367,29 @@ class WindowBuckets:
             result[pair] = {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
         return result
 
-    def _counters(self, keys: Mapping[float, str]) -> Iterator[tuple[float, Counters]]:
+    def _counters(self, buckets: Mapping[float, Parts]) -> Iterator[tuple[float, Counters]]:
         """(bucket start, counters) of the buckets still held."""
-        for start, key in keys.items():
-            stored = self.section.get(key)
+        for start, parts in buckets.items():
+            stored = self.section.get(parts)
             if stored is not None:
                 yield start, stored["c"]
 
     def on_restored(self, key: str, value: Any) -> None:
         """A bucket written by changelog recovery: its window is summed afresh."""
         if self.section.owns(key):
-            brand, platform, window_name, start = key_parts(key)[1:]
-            self._index(key, (brand, platform), window_name, start, present=value is not None)
+            parts = restored_parts(key)
+            self._index(parts, present=value is not None)
             if value is not None:
-                self._holds_offset((brand, platform), value["o"])
+                self._holds_offset(parts[:2], value["o"])
 
-    def _index(self, key: str, pair: Pair, window_name: str, start: float,
-               *, present: bool) -> None:
+    def _index(self, parts: Parts, *, present: bool) -> None:
+        brand, platform, window_name, start = parts
         if window_name != TOTAL and window_name not in self._by_name:
             return  # a window no longer configured: only the janitor reads it
+        pair = (brand, platform)
         self._sums.get(pair, {}).pop(window_name, None)
         if present:
-            self._remember(pair, window_name, start, key)
+            self._remember(parts)
             return
         by_window = self._keys.get(pair, {})
         by_window.get(window_name, {}).pop(start, None)
@@ -390,22 +399,22 @@ class WindowBuckets:
             self._keys.pop(pair, None)
             self._sums.pop(pair, None)
 
-    def _remember(self, pair: Pair, window_name: str, start: float, key: str) -> None:
-        self._keys.setdefault(pair, {}).setdefault(window_name, {})[start] = key
+    def _remember(self, parts: Parts) -> None:
+        brand, platform, window_name, start = parts
+        self._keys.setdefault((brand, platform), {}).setdefault(window_name, {})[start] = parts
 
-    def expire(self, now: float, owned: set[int]) -> list[str]:
+    def expire(self, now: float, owned: set[int]) -> list[Parts]:
         """Buckets no window will read again (forgotten here: the janitor deletes them)."""
         self.settle()
 
-        def is_expired(parts: list[Any], _value: Any) -> bool:
+        def is_expired(parts: Parts, _value: Any) -> bool:
             _brand, _platform, window_name, start = parts
             window = self._by_name.get(window_name)
             return window_name != TOTAL and (window is None or window.is_expired(start, now))
 
         expired = expired_entries(self.section, owned, is_expired)
-        for key in expired:
-            brand, platform, window_name, start = key_parts(key)[1:]
-            self._index(key, (brand, platform), window_name, start, present=False)
+        for parts in expired:
+            self._index(parts, present=False)
         return expired
 
 
@@ -420,16 +429,17 @@ class SeenEventIds:
     def __init__(self, section: Section, retention_seconds: float) -> None:
         self.section = section
         self.retention_seconds = retention_seconds
-        # brand -> event id -> key of the message that first accepted it
-        self._first_seen: dict[str, dict[str, str]] = {}
+        # brand -> event id -> (partition, offset) of the message that first accepted it
+        self._first_seen: dict[str, dict[str, Parts]] = {}
 
     def on_changelog_value(self, key: str, value: Mapping[str, Any] | None) -> None:
         """Keep the index in step with values restored from the family's changelog."""
         if value is not None and self.section.owns(key):
+            batch = restored_parts(key)
             for brand, ids in value["ids"].items():
                 first_seen = self._first_seen.setdefault(brand, {})
                 for event_id in ids:
-                    first_seen.setdefault(event_id, key)
+                    first_seen.setdefault(event_id, batch)
 
     def split(self, partition: int, offset: int, by_brand: Mapping[str, list[Block]]
               ) -> tuple[dict[str, list[Block]], dict[str, list[Block]]]:
@@ -438,10 +448,10 @@ class SeenEventIds:
         A brand's ids are first checked all at once, in C: new, and each once
         (the usual case). Only otherwise is each looked at, block by block.
         """
-        batch_key = self.section.key(partition, offset)
+        batch_key = (partition, offset)
         fresh: dict[str, list[Block]] = {}
         duplicates: dict[str, list[Block]] = {}
-        fresh_ids: dict[str, dict[str, str]] = {}
+        fresh_ids: dict[str, dict[str, Parts]] = {}
         for brand, blocks in by_brand.items():
             first_seen = self._first_seen.setdefault(brand, {})
             ids = dict.fromkeys(chain.from_iterable(b.event_id for b in blocks), batch_key)
@@ -471,15 +481,15 @@ class SeenEventIds:
                 self._first_seen[brand].update(ids)
         return fresh, duplicates
 
-    def expire(self, now: float, owned: set[int]) -> list[str]:
+    def expire(self, now: float, owned: set[int]) -> list[Parts]:
         """Messages whose ids are past retention by event time and by arrival time."""
         horizon = now - self.retention_seconds
         expired = expired_entries(self.section, owned,
                                   lambda _parts, value: max(value["t"], value["w"]) < horizon)
-        for key in expired:
-            for brand, ids in self.section.get(key)["ids"].items():
+        for batch in expired:
+            for brand, ids in self.section.get(batch)["ids"].items():
                 first_seen = self._first_seen.get(brand, {})
                 for event_id in ids:
-                    if first_seen.get(event_id) == key:
+                    if first_seen.get(event_id) == batch:
                         del first_seen[event_id]
         return expired
