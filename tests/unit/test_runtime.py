@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import platform
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
 from smm_pulse.runtime import (
-    MMAP_THRESHOLD_BYTES,
     YOUNG_COLLECTION_ALLOCATIONS,
     GcSettings,
-    return_large_buffers_to_os,
 )
 
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
@@ -91,21 +89,38 @@ def test_uninstall_unfreezes_and_stops_freezing() -> None:
     assert gc.get_freeze_count() == 0
 
 
+# Run in a fresh interpreter: in the test process, a free chunk left in the heap by
+# earlier tests can serve the buffer below without a mapping, whatever the setting.
+LARGE_BUFFER_CHECK = """
+import ctypes, ctypes.util, sys
+from smm_pulse.runtime import MMAP_THRESHOLD_BYTES, return_large_buffers_to_os
+
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
         "fordblks", "keepcost")]
 
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "set":
+    assert return_large_buffers_to_os()
+bigger = bytearray(8 * 1024 * 1024)
+del bigger
+before = libc.mallinfo2().hblkhd
+buffer = bytearray(4 * MMAP_THRESHOLD_BYTES)
+print(libc.mallinfo2().hblkhd - before >= len(buffer))
+"""
+
+
+def buffer_is_mapped(with_setting: bool) -> bool:
+    done = subprocess.run([sys.executable, "-c", LARGE_BUFFER_CHECK,
+                           "set" if with_setting else "unset"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip() == "True"
+
 
 @glibc_only
 def test_large_buffers_stay_mapped_after_a_bigger_one_was_freed() -> None:
     """Without the setting, freeing the 8 MiB buffer moves glibc's threshold past 1 MiB."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    libc.mallinfo2.restype = MallInfo2
-    assert return_large_buffers_to_os()
-    bigger = bytearray(8 * 1024 * 1024)
-    del bigger
-    before = libc.mallinfo2().hblkhd
-    buffer = bytearray(4 * MMAP_THRESHOLD_BYTES)
-    assert libc.mallinfo2().hblkhd - before >= len(buffer)
-    del buffer
+    assert buffer_is_mapped(with_setting=True)
+    assert not buffer_is_mapped(with_setting=False)
