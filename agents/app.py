@@ -22,7 +22,7 @@ from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
 from smm_pulse.windows import Window
 from streams import codec
-from streams.topics import TopicNames, partition_for
+from streams.topics import BrandPartitions, TopicNames
 
 # Event ids are remembered for the longest window plus this long (default an hour), so
 # a collector's retry of an event that is already outside every window is still caught.
@@ -55,9 +55,9 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
-        # murmur2 is pure Python and brands are few: hash each once.
-        self._partitions = functools.lru_cache(maxsize=4096)(
-            lambda brand: partition_for(brand, self.config.partitions))
+        # The brand partition of a brand (a dict lookup: called for every post and bucket).
+        self.partition_of: Callable[[str], int] = BrandPartitions(
+            self.config.partitions).__getitem__
         self.events_total, self.dead_letters_total, self.late_events_total = (
             Counter(m.name, m.help, m.labels, registry=self.registry)
             for m in (EVENTS, DEAD_LETTERS, LATE_EVENTS)
@@ -69,9 +69,6 @@ class Pipeline:
 
     def is_declared(self, brand: str) -> bool:
         return brand in self.config.brands
-
-    def partition_of(self, brand: str) -> int:
-        return self._partitions(brand)
 
     def owned_partitions(self, family: Family) -> set[int]:
         """Partitions of a family's topic this worker actively owns (not standbys)."""
@@ -104,8 +101,9 @@ class Pipeline:
         partition_of: Callable[[Parts], int] | None = None,
     ) -> Section:
         """A kind of state inside the family's table; keys start with the brand by default."""
+        partition_of_brand = self.partition_of
         section = Section(self.table(family), name,
-                          partition_of or (lambda parts: self.partition_of(parts[0])),
+                          partition_of or (lambda parts: partition_of_brand(parts[0])),
                           baseline=baseline)
         self.sections[f"{family.value}-{name}"] = section
         self.on_restore(family, section.on_restored)

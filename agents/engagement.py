@@ -8,7 +8,6 @@ CTR, followers, audience growth and gross follows (formulas in
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
@@ -42,22 +41,21 @@ class PostSnapshots:
                    sums: GrainSums) -> None:
         """Add what the batch's snapshots contribute to ``sums``; writes each post once."""
         states: dict[Parts, PostState | None] = {}
-        before: dict[Parts, dict[str, Any] | None] = {}  # as stored: it becomes "prev" unchanged
+        before: dict[Parts, PostState | None] = {}  # as stored: it becomes "prev" unchanged
         for platform, account, post_id, ts, published_at, values in zip(
                 snapshots.platform, snapshots.account, snapshots.post_id, snapshots.ts,
                 snapshots.published_at, snapshots.counters(), strict=True):
             post = (batch.brand, platform, account, post_id)
             if post not in states:
-                kept = before[post] = self._kept(post, batch.offset)
-                states[post] = PostState.from_json(kept) if kept else None
-            states[post], contribution = apply_snapshot(states[post], ts, published_at, values,
-                                                        horizon)
-            if contribution is not None:
-                sums.add(platform, contribution.ts, contribution.deltas)
+                states[post] = before[post] = self._kept(post, batch.offset)
+            states[post], at, changes = apply_snapshot(states[post], ts, published_at, values,
+                                                       horizon)
+            if at is not None:
+                sums.add_post_changes(platform, at, changes)
         for post, state in states.items():
-            self.section[post] = {"o": batch.offset, "s": state.to_json(), "prev": before[post]}
+            self.section[post] = {"o": batch.offset, "s": state, "prev": before[post]}
 
-    def _kept(self, post: Parts, offset: int) -> dict[str, Any] | None:
+    def _kept(self, post: Parts, offset: int) -> PostState | None:
         """The post's state before this batch, as stored (a replay finds it in "prev")."""
         stored = self.section.get(post)
         if stored is None:
@@ -68,7 +66,7 @@ class PostSnapshots:
         """Posts with no snapshot for the retention period."""
         horizon = now - self.retention_seconds
         return expired_entries(self.section, owned,
-                               lambda _parts, value: value["s"]["ts"] < horizon)
+                               lambda _parts, value: value["s"][0] < horizon)
 
 
 class FollowerHistory:

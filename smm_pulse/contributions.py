@@ -11,7 +11,6 @@ import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from smm_pulse.kpi.formulas import sentiment_label
 from smm_pulse.windows import Counters, Window, add_into
@@ -92,6 +91,11 @@ class GrainSums:
         else:
             add_into(sums, deltas)
 
+    def add_post_changes(self, platform: str, ts: float, changes: Sequence[float]) -> None:
+        """A snapshot's changes per counter (``apply_snapshot``), those that are not 0."""
+        self.add(platform, ts, {name: change for name, change in
+                                zip(POST_COUNTERS, changes, strict=True) if change})
+
     def add_interactions(self, interactions: Interactions) -> None:
         """Interactions are first counted by (platform, grain, action, count), in C:
         a batch holds many alike, and each costs a tuple instead of a dictionary."""
@@ -109,24 +113,9 @@ class GrainSums:
         return found
 
 
-@dataclass(slots=True)
-class PostState:
-    """The last accepted snapshot of one post: its time and counters.
-
-    The counters are never changed in place (a snapshot makes new ones), so
-    the JSON form shares them with the state, and stored states with each other.
-    """
-    # Not frozen: one per post snapshot (see Contribution).
-
-    ts: float
-    counters: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ts": self.ts, "c": self.counters}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PostState:
-        return cls(data["ts"], data["c"])
+# A post's last accepted snapshot: [ts, *counters in POST_COUNTERS order]. A list, as
+# stored (JSON): a post is read and written at every snapshot.
+PostState = list[float]
 
 
 def apply_snapshot(
@@ -135,43 +124,30 @@ def apply_snapshot(
     published_at: float | None,
     values: Sequence[int | None],
     horizon: float,
-) -> tuple[PostState, Contribution | None]:
-    """Fold a ``post_metrics`` snapshot (its ``values`` in ``POST_COUNTERS`` order, None
-    where absent) into the kept state of its post.
+) -> tuple[PostState, float | None, list[int]]:
+    """Fold a ``post_metrics`` snapshot into the kept state of its post.
 
-    ``horizon`` is now minus the longest window: a first snapshot published
-    before it only sets the baseline. An older or equal ``ts`` changes nothing,
-    so replaying snapshots is idempotent.
+    ``values`` are the snapshot's counters in ``POST_COUNTERS`` order, None
+    where absent: an absent counter keeps its kept value (0 for a first
+    snapshot). Returns the post's new state, the time its contribution counts
+    at, and the contribution, a change per counter (which may be negative:
+    unlikes, deleted comments); the time is None when it contributes nothing.
+
+    The first snapshot contributes its totals at ``published_at`` when given,
+    or only sets the baseline if that is before ``horizon`` (now minus the
+    longest window). An older or equal ``ts`` changes nothing, so replaying
+    snapshots is idempotent.
     """
     if kept is None:
-        counters, deltas = _post_counters(values, {})  # from nothing: deltas == counters
-        state = PostState(ts, counters)
+        counters = [0 if value is None else value for value in values]
         if published_at is not None and published_at < horizon:
-            return state, None
-        return state, Contribution(ts if published_at is None else published_at, deltas)
-    if ts <= kept.ts:
-        return kept, None
-    counters, deltas = _post_counters(values, kept.counters)
-    return PostState(ts, counters), Contribution(ts, deltas)
-
-
-def _post_counters(values: Sequence[int | None],
-                   kept: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
-    """A snapshot's counters and their changes from ``kept`` (both without zeros).
-
-    An absent counter is as it was kept; absent means 0, so a post's state holds
-    only the counters its collector reports.
-    """
-    counters, deltas = {}, {}
-    for name, value in zip(POST_COUNTERS, values, strict=True):
-        old = kept.get(name, 0)
-        if value is None:
-            value = old
-        if value:
-            counters[name] = value
-        if value != old:
-            deltas[name] = value - old
-    return counters, deltas
+            return [ts, *counters], None, []
+        return [ts, *counters], ts if published_at is None else published_at, counters
+    if ts <= kept[0]:
+        return kept, None, []
+    old = kept[1:]
+    counters = [was if value is None else value for value, was in zip(values, old, strict=True)]
+    return [ts, *counters], ts, [new - was for new, was in zip(counters, old, strict=True)]
 
 
 def record_followers(

@@ -41,6 +41,18 @@ def partition_for(brand: str, partitions: int) -> int:
     return (murmur2(brand.encode()) & 0x7FFFFFFF) % partitions
 
 
+class BrandPartitions(dict[str, int]):
+    """Each brand's partition, hashed once (murmur2 is pure Python, and brands are few)."""
+
+    def __init__(self, partitions: int) -> None:
+        super().__init__()
+        self.partitions = partitions
+
+    def __missing__(self, brand: str) -> int:
+        partition = self[brand] = partition_for(brand, self.partitions)
+        return partition
+
+
 @dataclass(frozen=True, slots=True)
 class TopicNames:
     topics: Topics

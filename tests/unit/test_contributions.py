@@ -7,6 +7,7 @@ import random
 import pytest
 
 from smm_pulse.contributions import (
+    Contribution,
     GrainSums,
     PostState,
     apply_snapshot,
@@ -31,52 +32,70 @@ def snap(ts: float, published_at: float | None = None,
     return ts, published_at, tuple(counters.get(name) for name in POST_COUNTERS)
 
 
+def post(ts: float, **counters: int) -> PostState:
+    """A post's kept state."""
+    return [ts, *(counters.get(name, 0) for name in POST_COUNTERS)]
+
+
+def counters_of(state: PostState) -> dict[str, float]:
+    return {name: value for name, value in zip(POST_COUNTERS, state[1:], strict=True) if value}
+
+
+def fold(kept: PostState | None, ts: float, published_at: float | None,
+         values: tuple[int | None, ...]) -> tuple[PostState, Contribution | None]:
+    """``apply_snapshot``, its contribution as the counters that change."""
+    state, at, changes = apply_snapshot(kept, ts, published_at, values, HORIZON)
+    if at is None:
+        return state, None
+    return state, Contribution(at, {name: change for name, change
+                                    in zip(POST_COUNTERS, changes, strict=True) if change})
+
+
 def test_first_snapshot_contributes_its_totals_at_its_ts():
-    state, contribution = apply_snapshot(None, *snap(2_000, likes=10, reach=50), HORIZON)
+    state, contribution = fold(None, *snap(2_000, likes=10, reach=50))
     assert contribution.ts == 2_000
     assert contribution.deltas == {"likes": 10, "reach": 50}
-    assert state.counters == {"likes": 10, "reach": 50}  # absent counters are 0, not kept
+    assert counters_of(state) == {"likes": 10, "reach": 50}  # absent counters are 0, not kept
 
 
 def test_first_snapshot_contributes_at_published_at_when_given():
-    _, contribution = apply_snapshot(None, *snap(2_000, likes=4, published_at=1_500), HORIZON)
+    _, contribution = fold(None, *snap(2_000, likes=4, published_at=1_500))
     assert contribution.ts == 1_500
 
 
 def test_first_snapshot_of_a_post_older_than_the_longest_window_only_sets_the_baseline():
-    state, contribution = apply_snapshot(None, *snap(2_000, likes=500, published_at=900), HORIZON)
+    state, contribution = fold(None, *snap(2_000, likes=500, published_at=900))
     assert contribution is None
-    _, later = apply_snapshot(state, *snap(2_100, likes=510), HORIZON)
+    _, later = fold(state, *snap(2_100, likes=510))
     assert later.deltas == {"likes": 10}
 
 
 def test_newer_snapshot_contributes_differences_which_may_be_negative():
-    kept = PostState(2_000, {"likes": 10, "comments": 3})
-    state, contribution = apply_snapshot(kept, *snap(2_060, likes=12, comments=1), HORIZON)
+    kept = post(2_000, likes=10, comments=3)
+    state, contribution = fold(kept, *snap(2_060, likes=12, comments=1))
     assert contribution.ts == 2_060
     assert contribution.deltas == {"likes": 2, "comments": -2}
-    assert state.ts == 2_060
+    assert state[0] == 2_060
 
 
 def test_a_counter_falling_to_zero_contributes_its_whole_value_negatively():
-    state, contribution = apply_snapshot(PostState(2_000, {"likes": 5, "shares": 2}),
-                                         *snap(2_060, likes=0, shares=2), HORIZON)
+    state, contribution = fold(post(2_000, likes=5, shares=2), *snap(2_060, likes=0, shares=2))
     assert contribution.deltas == {"likes": -5}
-    _, later = apply_snapshot(state, *snap(2_120, shares=3), HORIZON)  # likes absent: still 0
+    _, later = fold(state, *snap(2_120, shares=3))  # likes absent: still 0
     assert later.deltas == {"shares": 1}
 
 
 def test_absent_counter_keeps_its_previous_value():
-    kept = PostState(2_000, {"likes": 10, "views": 100})
-    state, contribution = apply_snapshot(kept, *snap(2_060, likes=11), HORIZON)
+    kept = post(2_000, likes=10, views=100)
+    state, contribution = fold(kept, *snap(2_060, likes=11))
     assert contribution.deltas == {"likes": 1}
-    assert state.counters["views"] == 100
+    assert counters_of(state)["views"] == 100
 
 
 def test_older_or_equal_snapshot_changes_nothing():
-    kept = PostState(2_000, {"likes": 10})
+    kept = post(2_000, likes=10)
     for ts in (2_000, 1_999):
-        state, contribution = apply_snapshot(kept, *snap(ts, likes=99), HORIZON)
+        state, contribution = fold(kept, *snap(ts, likes=99))
         assert (state, contribution) == (kept, None)
 
 
@@ -84,7 +103,7 @@ def test_replaying_snapshots_changes_nothing():
     snapshots = [snap(2_000, likes=1), snap(2_010, likes=5), snap(2_020, likes=4)]
     state, total = None, 0
     for s in snapshots + snapshots:
-        state, contribution = apply_snapshot(state, *s, HORIZON)
+        state, contribution = fold(state, *s)
         total += contribution.deltas.get("likes", 0) if contribution else 0
     assert total == 4
 
