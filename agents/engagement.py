@@ -117,8 +117,7 @@ class Engagement:
             sums.add_interactions(interactions)
         if accounts := batch.get(Accounts):
             self.followers.record(batch, accounts, horizon)
-        for platform, contributions in sums.by_platform().items():
-            self.buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+        self.buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
 
     def views(self, now: float) -> Views:
         """Bucket counters joined with followers (ER, growth) per (brand, platform)."""

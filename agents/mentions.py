@@ -48,8 +48,7 @@ def register(pipeline: Pipeline) -> None:
         for platform, ts, score in zip(mentions.platform, mentions.ts,
                                        mention_scores(mentions, score_texts), strict=True):
             sums.add(platform, ts, mention_deltas(score))
-        for platform, contributions in sums.by_platform().items():
-            buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+        buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
         count = voice_count(batch.brand, batch.offset, mentions, grain)
         for target in audiences[batch.brand]:
             forwards[pipeline.partition_of(target)].setdefault(target, []).append(count)

@@ -46,7 +46,6 @@ def register(pipeline: Pipeline) -> None:
             for start, mentions in per_grain:
                 sums.add(ALL_PLATFORMS, start,
                          {"set": mentions, "own": mentions} if own else {"set": mentions})
-        for platform, contributions in sums.by_platform().items():
-            buckets.apply(batch.offset, batch.brand, platform, contributions, batch.now)
+        buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
 
     register_family_agent(pipeline, Family.VOICE, handle, count_events=False)

@@ -25,7 +25,7 @@ import orjson
 from faust.stores.memory import Store as MemoryStore
 from faust.types import TableT
 
-from smm_pulse.contributions import Contribution, FollowerTotals
+from smm_pulse.contributions import Cell, FollowerTotals
 from smm_pulse.kpi.catalog import View
 from smm_pulse.windows import Counters, Window, WindowSum, add_into, sum_counters
 from streams.internal import Block
@@ -203,7 +203,7 @@ def is_replayed(stored: Mapping[str, Any] | None, offset: int) -> bool:
 
 Pair = tuple[str, str]  # (brand, platform)
 
-# Contributions ``WindowBuckets`` keeps unsettled at most (memory bound for a backlog).
+# Cells ``WindowBuckets`` keeps unsettled at most (memory bound for a backlog).
 MAX_UNSETTLED = 50_000
 
 
@@ -239,60 +239,54 @@ class WindowBuckets:
         # configured windows
         self._keys: dict[Pair, dict[str, dict[float, Parts]]] = {}
         self._sums: dict[Pair, dict[str, WindowSum]] = {}
-        # Batches not yet added: pair -> (offset, contributions, now), in arrival order.
-        self._unsettled: dict[Pair, list[tuple[int, Sequence[Contribution], float]]] = {}
-        self._unsettled_count = 0  # contributions in ``_unsettled``
-        # pair -> the highest offset any of its buckets holds ("o"), or higher.
-        self._offsets: dict[Pair, int] = {}
+        # Batches not yet added: brand -> (offset, cells, now), in arrival order.
+        self._unsettled: dict[str, list[tuple[int, Mapping[Cell, float], float]]] = {}
+        self._unsettled_count = 0  # cells in ``_unsettled``
+        # brand -> the highest offset any of its buckets holds ("o"), or higher.
+        self._offsets: dict[str, int] = {}
 
-    def apply(
-        self,
-        offset: int,
-        brand: str,
-        platform: str,
-        contributions: Sequence[Contribution],
-        now: float,
-    ) -> None:
-        """Add contributions of one batch when the buckets are next read (``settle``)."""
-        self._unsettled.setdefault((brand, platform), []).append((offset, contributions, now))
-        self._unsettled_count += len(contributions)
+    def apply(self, offset: int, brand: str, cells: Mapping[Cell, float], now: float) -> None:
+        """Add one batch's summed contributions when the buckets are next read (``settle``)."""
+        self._unsettled.setdefault(brand, []).append((offset, cells, now))
+        self._unsettled_count += len(cells)
         if self._unsettled_count >= MAX_UNSETTLED:
             self.settle()
 
     def settle(self) -> None:
         """Add the batches kept by ``apply``; too-old events reach only the totals.
 
-        A pair's batches at offsets above all its buckets' (normal running) are
+        A brand's batches at offsets above all its buckets' (normal running) are
         added as one: the buckets they touch record the last one's offset, and
         hold all of them. A batch at or below (a replay after a crash) is added
         alone, each bucket skipping it if it already holds it.
         """
         unsettled, self._unsettled, self._unsettled_count = self._unsettled, {}, 0
-        for pair, batches in unsettled.items():
-            highest = self._offsets.get(pair, -1)
-            run: list[Contribution] = []
+        for brand, batches in unsettled.items():
+            highest = self._offsets.get(brand, -1)
+            run: list[Mapping[Cell, float]] = []
             run_now = 0.0
-            for offset, contributions, now in batches:
+            for offset, cells, now in batches:
                 if offset <= highest:
                     if run:
-                        self._add(pair, highest, run, run_now)
+                        self._add(brand, highest, run, run_now)
                         run = []
-                    self._add(pair, offset, contributions, now)
+                    self._add(brand, offset, [cells], now)
                 else:
-                    run += contributions
+                    run.append(cells)
                     highest, run_now = offset, now
             if run:
-                self._add(pair, highest, run, run_now)
+                self._add(brand, highest, run, run_now)
 
-    def _add(self, pair: Pair, offset: int, contributions: Sequence[Contribution],
+    def _add(self, brand: str, offset: int, batches: Sequence[Mapping[Cell, float]],
              now: float) -> None:
-        """Add one batch's contributions, as of ``now``, to the buckets without it."""
-        self._holds_offset(pair, offset)
-        sums = self._sums.get(pair, {})
-        known = self._keys.get(pair, {})
+        """Add batches' cells, as of ``now``, to the buckets that do not hold ``offset``."""
+        self._holds_offset(brand, offset)
         section = self.section
-        for window_name, start, deltas in self._pending(contributions, now):
-            parts = known.get(window_name, {}).get(start) or (*pair, window_name, start)
+        for (platform, window_name, start), deltas in self._pending(batches, now).items():
+            pair = (brand, platform)
+            parts = self._keys.get(pair, {}).get(window_name, {}).get(start)
+            if parts is None:
+                parts = (brand, platform, window_name, start)
             stored = section.get(parts)
             if stored is None:
                 section[parts] = {"o": offset, "c": deltas}
@@ -304,36 +298,45 @@ class WindowBuckets:
                 section.changed(parts)
             else:
                 continue
-            if window_name in sums:
-                sums[window_name].add(start, deltas)
+            window_sum = self._sums.get(pair, {}).get(window_name)
+            if window_sum is not None:
+                window_sum.add(start, deltas)
 
-    def _holds_offset(self, pair: Pair, offset: int) -> None:
-        """A bucket of ``pair`` now holds ``offset``: later batches at or below it are replays."""
-        self._offsets[pair] = max(offset, self._offsets.get(pair, -1))
+    def _holds_offset(self, brand: str, offset: int) -> None:
+        """A bucket of ``brand`` now holds ``offset``: later batches at or below it are replays."""
+        self._offsets[brand] = max(offset, self._offsets.get(brand, -1))
 
-    def _pending(self, contributions: Sequence[Contribution],
-                 now: float) -> Iterator[tuple[str, float, Counters]]:
-        """A batch's deltas summed per window name and bucket start; TOTAL's start is 0.
+    def _pending(self, batches: Iterable[Mapping[Cell, float]],
+                 now: float) -> dict[tuple[str, str, float], Counters]:
+        """Cells summed per (platform, window name, bucket start); TOTAL's start is 0.
 
-        Windows are summed from the finest buckets up: a window whose bucket
-        size is a multiple of a finer window's sums that window's buckets (all
-        of them, expired or not), not every contribution again.
+        Each window is summed from the finest one whose buckets nest in its own
+        (all of that one's, expired or not), not from every cell again.
         """
-        levels: list[dict[float, Counters]] = []  # per window in ``_finest_first``: start -> sum
+        levels: list[dict[tuple[str, float, str], float]] = []  # per window, finest first
         for window, source in self._finest_first:
-            items = (levels[source].items() if source is not None
-                     else ((c.ts, c.deltas) for c in contributions))
-            buckets: dict[float, Counters] = {}
-            for ts, deltas in items:
-                add_into(buckets.setdefault(window.bucket_of(ts), {}), deltas)
-            levels.append(buckets)
+            level: dict[tuple[str, float, str], float] = {}
+            if source is None:
+                cells: Iterable[tuple[tuple[str, float, str], float]] = (
+                    item for batch in batches for item in batch.items())
+            else:
+                cells = levels[source].items()
+            for (platform, ts, counter), amount in cells:
+                key = (platform, window.bucket_of(ts), counter)
+                level[key] = level.get(key, 0) + amount
+            levels.append(level)
+        found: dict[tuple[str, str, float], Counters] = {}
+        for (window, _source), level in zip(self._finest_first, levels, strict=True):
             cutoff = window.expiry_cutoff(now)
-            for start, deltas in buckets.items():
+            for (platform, start, counter), amount in level.items():
                 if start > cutoff:
-                    yield window.name, start, deltas
-        # Every level holds every contribution (the configuration requires a window):
-        # the coarsest has the fewest buckets to add.
-        yield TOTAL, 0, sum_counters(levels[-1].values())
+                    found.setdefault((platform, window.name, start), {})[counter] = amount
+        # Every level holds every cell (the configuration requires a window): the
+        # coarsest has the fewest to add.
+        for (platform, _start, counter), amount in levels[-1].items():
+            total = found.setdefault((platform, TOTAL, 0), {})
+            total[counter] = total.get(counter, 0) + amount
+        return found
 
     def views(self, now: float, audiences: Mapping[Pair, FollowerTotals] | None = None) -> Views:
         """Counters gained per window (and TOTAL) as KPI views, per (brand, platform).
@@ -380,7 +383,7 @@ class WindowBuckets:
             parts = restored_parts(key)
             self._index(parts, present=value is not None)
             if value is not None:
-                self._holds_offset(parts[:2], value["o"])
+                self._holds_offset(parts[0], value["o"])
 
     def _index(self, parts: Parts, *, present: bool) -> None:
         brand, platform, window_name, start = parts

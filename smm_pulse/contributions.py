@@ -11,9 +11,10 @@ import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from smm_pulse.kpi.formulas import sentiment_label
-from smm_pulse.windows import Counters, Window, add_into
+from smm_pulse.windows import Counters, Window
 from streams.events import POST_COUNTERS
 from streams.internal import Interactions, Mentions
 
@@ -29,15 +30,6 @@ ACTION_COUNTER: dict[str, tuple[str, int]] = {
     "follow": ("follows", 1),
     "unfollow": ("unfollows", 1),
 }
-
-
-@dataclass(slots=True)
-class Contribution:
-    """Counter deltas that count at event time ``ts``."""
-    # Not frozen: a frozen dataclass costs ~4x as much to build.
-
-    ts: float
-    deltas: Mapping[str, float]
 
 
 def interaction_delta(action: str, count: int | None) -> tuple[str, int]:
@@ -69,48 +61,52 @@ def mention_scores(
             for score in mentions.sentiment]
 
 
+Cell = tuple[str, int, str]  # (platform, grain start, counter)
+
+
 class GrainSums:
-    """One brand batch's contributions summed per (platform, grain start).
+    """One brand batch's contributions summed per cell: (platform, grain start, counter).
 
     The grain divides the bucket size of every configured window
     (``smm_pulse.windows.grain_seconds``), so a sum falls in the same bucket
     as each contribution in it: adding the sums to the buckets gives what
-    adding the contributions one by one would, for a bucket write per grain
-    instead of per event.
+    adding the contributions one by one would. A cell is a flat key, not a
+    dictionary per grain: a batch has about as many cells as events when they
+    spread over a minute, and each costs one tuple.
     """
 
     def __init__(self, grain: int) -> None:
         self.grain = grain
-        self._sums: dict[tuple[str, int], Counters] = {}
+        self.cells: dict[Cell, float] = {}
 
     def add(self, platform: str, ts: float, deltas: Mapping[str, float]) -> None:
-        key = (platform, int(ts // self.grain) * self.grain)
-        sums = self._sums.get(key)
-        if sums is None:
-            self._sums[key] = dict(deltas)
-        else:
-            add_into(sums, deltas)
+        start = int(ts // self.grain) * self.grain
+        cells = self.cells
+        for counter, amount in deltas.items():
+            cell = (platform, start, counter)
+            cells[cell] = cells.get(cell, 0) + amount
 
     def add_post_changes(self, platform: str, ts: float, changes: Sequence[float]) -> None:
         """A snapshot's changes per counter (``apply_snapshot``), those that are not 0."""
-        self.add(platform, ts, {name: change for name, change in
-                                zip(POST_COUNTERS, changes, strict=True) if change})
+        start = int(ts // self.grain) * self.grain
+        cells = self.cells
+        # compress and filter pick the counters that changed, in C
+        for counter, change in zip(compress(POST_COUNTERS, changes), filter(None, changes),
+                                   strict=True):
+            cell = (platform, start, counter)
+            cells[cell] = cells.get(cell, 0) + change
 
     def add_interactions(self, interactions: Interactions) -> None:
         """Interactions are first counted by (platform, grain, action, count), in C:
-        a batch holds many alike, and each costs a tuple instead of a dictionary."""
+        a batch holds many alike."""
         grain = float(self.grain)  # float.__rfloordiv__(ts) is ts // grain
         alike = Counter(zip(interactions.platform, map(grain.__rfloordiv__, interactions.ts),
                             interactions.action, interactions.count, strict=True))
+        cells = self.cells
         for (platform, grain_index, action, count), times in alike.items():
             counter, amount = interaction_delta(action, count)
-            self.add(platform, grain_index * grain, {counter: amount * times})
-
-    def by_platform(self) -> dict[str, list[Contribution]]:
-        found: dict[str, list[Contribution]] = {}
-        for (platform, start), deltas in self._sums.items():
-            found.setdefault(platform, []).append(Contribution(start, deltas))
-        return found
+            cell = (platform, int(grain_index) * self.grain, counter)
+            cells[cell] = cells.get(cell, 0) + amount * times
 
 
 # A post's last accepted snapshot: [ts, *counters in POST_COUNTERS order]. A list, as
@@ -139,7 +135,7 @@ def apply_snapshot(
     snapshots is idempotent.
     """
     if kept is None:
-        counters = [0 if value is None else value for value in values]
+        counters = [value or 0 for value in values]
         if published_at is not None and published_at < horizon:
             return [ts, *counters], None, []
         return [ts, *counters], ts if published_at is None else published_at, counters

@@ -14,25 +14,34 @@ import random
 import pytest
 
 from agents.state import MAX_UNSETTLED, TOTAL, Section, WindowBuckets
-from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window
-from tests.unit.test_seen_event_ids import DictTable
+from tests.unit.test_seen_event_ids import DictTable, cells
 
 NOW = 1_000_000.0
 WINDOWS = [Window.parse("5m"), Window.parse("1h")]
 PAIRS = [("acme", "vk"), ("acme", "x"), ("globex", "vk")]
 
 
+Contribution = tuple[float, dict[str, float]]  # (event time, counters)
 Message = list[tuple[str, str, list[Contribution]]]  # (brand, platform, contributions)
 
 
 def messages(rng: random.Random, count: int) -> list[Message]:
     """Messages (offset = index) each bringing some pairs a few contributions."""
     return [[(brand, platform,
-              [Contribution(NOW - rng.uniform(0, 3_000), {"likes": rng.randint(1, 5)})
+              [(NOW - rng.uniform(0, 3_000), {"likes": rng.randint(1, 5)})
                for _ in range(rng.randint(1, 3))])
              for brand, platform in rng.sample(PAIRS, rng.randint(1, len(PAIRS)))]
             for _ in range(count)]
+
+
+def apply_message(buckets: WindowBuckets, offset: int, message: Message) -> None:
+    """As the agents do: a batch per brand, its platforms' cells together."""
+    by_brand: dict[str, dict] = {}
+    for brand, platform, contributions in message:
+        by_brand.setdefault(brand, {}).update(cells(platform, contributions))
+    for brand, batch in by_brand.items():
+        buckets.apply(offset, brand, batch, NOW)
 
 
 def new_buckets(restored: dict | None = None) -> WindowBuckets:
@@ -58,8 +67,7 @@ def run(buckets: WindowBuckets, numbered: list[tuple[int, Message]], rng: random
     """
     flushes = []
     for i, (offset, message) in enumerate(numbered, start=1):
-        for brand, platform, contributions in message:
-            buckets.apply(offset, brand, platform, contributions, NOW)
+        apply_message(buckets, offset, message)
         if rng.random() < 0.3 or i == len(numbered):
             buckets.settle()
             if log is not None:
@@ -80,8 +88,7 @@ def test_settled_batches_count_once_whatever_prefix_of_the_changelog_survives(se
     numbered = list(enumerate(messages(rng, 12)))
     one_by_one = new_buckets()
     for offset, message in numbered:
-        for brand, platform, contributions in message:
-            one_by_one.apply(offset, brand, platform, contributions, NOW)
+        apply_message(one_by_one, offset, message)
         one_by_one.settle()
     expected = counters(one_by_one)
 
@@ -102,9 +109,9 @@ def test_settled_batches_count_once_whatever_prefix_of_the_changelog_survives(se
 
 def test_a_batch_is_seen_by_the_next_read_without_a_flush():
     buckets = new_buckets()
-    buckets.apply(1, "acme", "vk", [Contribution(NOW - 10, {"likes": 2})], NOW)
+    buckets.apply(1, "acme", cells("vk", [(NOW - 10, {"likes": 2})]), NOW)
     assert buckets.views(NOW)["acme", "vk"]["5m"].gained == {"likes": 2}
-    buckets.apply(2, "acme", "vk", [Contribution(NOW - 5, {"likes": 1})], NOW)
+    buckets.apply(2, "acme", cells("vk", [(NOW - 5, {"likes": 1})]), NOW)
     assert buckets.views(NOW)["acme", "vk"]["5m"].gained == {"likes": 3}
 
 
@@ -112,20 +119,20 @@ def test_a_batch_replayed_after_its_buckets_were_read_counts_once():
     """A worker that keeps its memory and reads a partition again from an earlier offset."""
     buckets = new_buckets()
     for offset in (1, 2):
-        buckets.apply(offset, "acme", "vk", [Contribution(NOW - 10, {"likes": 2})], NOW)
+        buckets.apply(offset, "acme", cells("vk", [(NOW - 10, {"likes": 2})]), NOW)
         buckets.views(NOW)
     for offset in (1, 2, 3):
-        buckets.apply(offset, "acme", "vk", [Contribution(NOW - 10, {"likes": 2})], NOW)
+        buckets.apply(offset, "acme", cells("vk", [(NOW - 10, {"likes": 2})]), NOW)
     assert buckets.views(NOW)["acme", "vk"]["5m"].gained == {"likes": 6}
 
 
 def test_kept_batches_are_added_without_a_read_once_enough_wait():
     """A backlog with nothing reading the buckets does not hold every batch in memory."""
     buckets = new_buckets()
-    batch = [Contribution(NOW - 10, {"likes": 1})] * 1_000
+    batch = cells("vk", [(NOW - 10 - i / 1_000, {"likes": 1}) for i in range(1_000)])
     for offset in range(MAX_UNSETTLED // len(batch) - 1):
-        buckets.apply(offset, "acme", "vk", batch, NOW)
+        buckets.apply(offset, "acme", batch, NOW)
     assert len(buckets.section) == 0  # all kept
-    buckets.apply(MAX_UNSETTLED, "acme", "vk", batch, NOW)
+    buckets.apply(MAX_UNSETTLED, "acme", batch, NOW)
     assert len(buckets.section) > 0
     assert buckets.section.get(("acme", "vk", TOTAL, 0))["c"] == {"likes": MAX_UNSETTLED}

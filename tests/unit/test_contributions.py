@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
 import pytest
 
 from smm_pulse.contributions import (
-    Contribution,
     GrainSums,
     PostState,
     apply_snapshot,
@@ -32,6 +32,11 @@ def snap(ts: float, published_at: float | None = None,
     return ts, published_at, tuple(counters.get(name) for name in POST_COUNTERS)
 
 
+class Changes(NamedTuple):
+    ts: float
+    deltas: dict[str, float]
+
+
 def post(ts: float, **counters: int) -> PostState:
     """A post's kept state."""
     return [ts, *(counters.get(name, 0) for name in POST_COUNTERS)]
@@ -42,13 +47,13 @@ def counters_of(state: PostState) -> dict[str, float]:
 
 
 def fold(kept: PostState | None, ts: float, published_at: float | None,
-         values: tuple[int | None, ...]) -> tuple[PostState, Contribution | None]:
+         values: tuple[int | None, ...]) -> tuple[PostState, Changes | None]:
     """``apply_snapshot``, its contribution as the counters that change."""
     state, at, changes = apply_snapshot(kept, ts, published_at, values, HORIZON)
     if at is None:
         return state, None
-    return state, Contribution(at, {name: change for name, change
-                                    in zip(POST_COUNTERS, changes, strict=True) if change})
+    return state, Changes(at, {name: change for name, change
+                               in zip(POST_COUNTERS, changes, strict=True) if change})
 
 
 def test_first_snapshot_contributes_its_totals_at_its_ts():
@@ -140,8 +145,8 @@ def test_interactions_summed_per_grain_fill_every_window_bucket_as_one_by_one(na
               for _ in range(2_000)]
     sums = GrainSums(grain_seconds(windows))
     sums.add_interactions(Interactions.of(events))
-    summed = [(platform, c.ts, c.deltas)
-              for platform, contributions in sums.by_platform().items() for c in contributions]
+    summed = [(platform, start, {counter: amount})
+              for (platform, start, counter), amount in sums.cells.items()]
     one_by_one = [(e.platform, e.ts, dict([interaction_delta(e.action, e.count)]))
                   for e in events]
     assert len(summed) < len(one_by_one)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from agents.state import Section, SeenEventIds, WindowBuckets
-from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window
 from streams.internal import Block
 
@@ -26,6 +26,17 @@ class DictTable(dict):
 
     def send_changelog(self, partition: int, key: str, value: Any) -> None:
         self.changelog.append((partition, key, value))
+
+
+def cells(platform: str, contributions: Iterable[tuple[float, dict[str, float]]]
+          ) -> dict[tuple[str, float, str], float]:
+    """Contributions (event time, counters) of one platform as ``WindowBuckets.apply``
+    takes them: summed per (platform, time, counter)."""
+    found: dict[tuple[str, float, str], float] = {}
+    for ts, deltas in contributions:
+        for counter, amount in deltas.items():
+            found[platform, ts, counter] = found.get((platform, ts, counter), 0) + amount
+    return found
 
 
 def section(table: DictTable | None = None, name: str = "seen") -> Section:
@@ -87,15 +98,15 @@ def test_ids_are_forgotten_after_retention_only_in_owned_partitions():
 def test_a_replayed_batch_does_not_add_its_counters_twice():
     buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")])
     for offset in (3, 3, 2):  # a replay of 3, and an older batch arriving after it
-        buckets.apply(offset, "acme", "vk", [Contribution(1_000, {"likes": 2})], now=1_010)
+        buckets.apply(offset, "acme", cells("vk", [(1_000, {"likes": 2})]), now=1_010)
     views = buckets.views(now=1_010)
     assert views["acme", "vk"]["5m"].gained == {"likes": 2}
 
 
 def test_the_total_view_carries_the_newest_bucket_with_events_as_freshness():
     buckets = WindowBuckets(section(name="buckets"), [Window.parse("5m")])
-    buckets.apply(1, "acme", "vk", [Contribution(1_003, {"likes": 1}),
-                                    Contribution(1_017, {"likes": 1})], now=1_020)
+    buckets.apply(1, "acme", cells("vk", [(1_003, {"likes": 1}), (1_017, {"likes": 1})]),
+                  now=1_020)
     assert buckets.views(now=1_020)["acme", "vk"]["total"].newest_event == 1_015
     assert buckets.views(now=2_000)["acme", "vk"]["total"].newest_event is None  # window passed
 

@@ -7,9 +7,8 @@ import random
 import pytest
 
 from agents.state import TOTAL, Section, WindowBuckets, table_key
-from smm_pulse.contributions import Contribution
 from smm_pulse.windows import Window, WindowSum, sum_counters
-from tests.unit.test_seen_event_ids import DictTable
+from tests.unit.test_seen_event_ids import DictTable, cells
 
 WINDOWS = [Window.parse("5m"), Window.parse("1h")]
 PAIRS = [("acme", "vk"), ("acme", "x"), ("rival", "vk")]
@@ -49,10 +48,10 @@ def test_running_sums_equal_the_covered_buckets_through_writes_replays_expiry_an
         if action < 0.6:  # a batch, sometimes replayed, with late and future events
             offset = offset if rng.random() < 0.1 else offset + 1
             brand, platform = rng.choice(PAIRS)
-            contributions = [Contribution(now + rng.uniform(-4_000, 300),
-                                          {"likes": rng.randint(1, 5), "score": rng.random()})
+            contributions = [(now + rng.uniform(-4_000, 300),
+                              {"likes": rng.randint(1, 5), "score": rng.random()})
                              for _ in range(rng.randint(1, 4))]
-            buckets.apply(offset, brand, platform, contributions, now)
+            buckets.apply(offset, brand, cells(platform, contributions), now)
         elif action < 0.7:  # the janitor
             for parts in buckets.expire(now, owned={0}):
                 del buckets.section[parts]
@@ -87,7 +86,7 @@ def test_a_window_sum_is_due_again_when_a_bucket_leaves_or_a_future_one_enters()
 
 def test_the_janitor_s_deletes_leave_the_bucket_index():
     buckets = WindowBuckets(Section(DictTable(), "buckets", lambda _parts: 0), WINDOWS)
-    buckets.apply(1, "acme", "vk", [Contribution(1_000, {"likes": 1})], now=1_000)
+    buckets.apply(1, "acme", cells("vk", [(1_000, {"likes": 1})]), now=1_000)
     later = 1_000 + 3_600 + 60
     expired = buckets.expire(later, owned={0})
     assert {window_name for _brand, _platform, window_name, _start in expired} == {"5m", "1h"}
@@ -103,18 +102,18 @@ def test_each_bucket_holds_the_contributions_inside_it_whether_window_buckets_ne
     windows = [Window.parse(name) for name in names]
     rng = random.Random(len(names))
     now = 1_000_000.0
-    contributions = [Contribution(now - rng.uniform(0, 5_000), {"likes": rng.randint(1, 5)})
+    contributions = [(now - rng.uniform(0, 5_000), {"likes": rng.randint(1, 5)})
                      for _ in range(1_000)]
     buckets = WindowBuckets(Section(DictTable(), "buckets", lambda _parts: 0), windows)
-    buckets.apply(1, "acme", "vk", contributions, now)
+    buckets.apply(1, "acme", cells("vk", contributions), now)
     buckets.settle()  # read below from the section itself, not through a view
-    expected: dict = {(TOTAL, 0): sum(c.deltas["likes"] for c in contributions)}
+    expected: dict = {(TOTAL, 0): sum(deltas["likes"] for _ts, deltas in contributions)}
     for window in windows:
-        for c in contributions:
-            start = window.bucket_of(c.ts)
+        for ts, deltas in contributions:
+            start = window.bucket_of(ts)
             if not window.is_expired(start, now):
                 expected[window.name, start] = expected.get((window.name, start), 0) + \
-                    c.deltas["likes"]
+                    deltas["likes"]
     held = {(window_name, start): value["c"]["likes"]
             for (_b, _p, window_name, start), value in buckets.section.items()}
     assert held == expected
