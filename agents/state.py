@@ -283,10 +283,7 @@ class WindowBuckets:
         self._holds_offset(brand, offset)
         section = self.section
         for (platform, window_name, start), deltas in self._pending(batches, now).items():
-            pair = (brand, platform)
-            parts = self._keys.get(pair, {}).get(window_name, {}).get(start)
-            if parts is None:
-                parts = (brand, platform, window_name, start)
+            parts = (brand, platform, window_name, start)
             stored = section.get(parts)
             if stored is None:
                 section[parts] = {"o": offset, "c": deltas}
@@ -298,7 +295,7 @@ class WindowBuckets:
                 section.changed(parts)
             else:
                 continue
-            window_sum = self._sums.get(pair, {}).get(window_name)
+            window_sum = self._sums.get((brand, platform), {}).get(window_name)
             if window_sum is not None:
                 window_sum.add(start, deltas)
 
@@ -313,24 +310,21 @@ class WindowBuckets:
         Each window is summed from the finest one whose buckets nest in its own
         (all of that one's, expired or not), not from every cell again.
         """
-        levels: list[dict[tuple[str, float, str], float]] = []  # per window, finest first
+        levels: list[dict[Cell, float]] = []  # per window, finest first
         for window, source in self._finest_first:
-            level: dict[tuple[str, float, str], float] = {}
-            if source is None:
-                cells: Iterable[tuple[tuple[str, float, str], float]] = (
-                    item for batch in batches for item in batch.items())
-            else:
-                cells = levels[source].items()
-            for (platform, ts, counter), amount in cells:
-                key = (platform, window.bucket_of(ts), counter)
-                level[key] = level.get(key, 0) + amount
-            levels.append(level)
+            cells = (levels[source].items() if source is not None
+                     else chain.from_iterable(batch.items() for batch in batches))
+            levels.append(_per_bucket(cells, window))
         found: dict[tuple[str, str, float], Counters] = {}
         for (window, _source), level in zip(self._finest_first, levels, strict=True):
             cutoff = window.expiry_cutoff(now)
             for (platform, start, counter), amount in level.items():
                 if start > cutoff:
-                    found.setdefault((platform, window.name, start), {})[counter] = amount
+                    bucket = (platform, window.name, start)
+                    counters = found.get(bucket)
+                    if counters is None:
+                        counters = found[bucket] = {}
+                    counters[counter] = amount
         # Every level holds every cell (the configuration requires a window): the
         # coarsest has the fewest to add.
         for (platform, _start, counter), amount in levels[-1].items():
@@ -419,6 +413,22 @@ class WindowBuckets:
         for parts in expired:
             self._index(parts, present=False)
         return expired
+
+
+def _per_bucket(cells: Iterable[tuple[Cell, float]], window: Window) -> dict[Cell, float]:
+    """Cells summed per (platform, bucket start of ``window``, counter).
+
+    A bucket start is computed once per cell start: cells share a few.
+    """
+    summed: dict[Cell, float] = {}
+    starts: dict[float, int] = {}
+    for (platform, ts, counter), amount in cells:
+        start = starts.get(ts)
+        if start is None:
+            start = starts[ts] = window.bucket_of(ts)
+        cell = (platform, start, counter)
+        summed[cell] = summed.get(cell, 0) + amount
+    return summed
 
 
 class SeenEventIds:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
+import operator
 import os
 import random
 import re
@@ -26,7 +28,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import psutil
@@ -186,18 +188,19 @@ class Worker:
             time.sleep(0.05)
         return time.perf_counter() - self.started
 
-    def samples(self, names: Collection[str] = ()) -> dict[tuple[str, frozenset], float]:
-        """A scrape, parsed: of all metrics, or only of ``names``."""
-        text = requests.get(f"http://127.0.0.1:{self.port}/metrics",
+    def scrape(self, names: Collection[str] = ()) -> str:
+        """/metrics: all metrics, or only ``names``."""
+        return requests.get(f"http://127.0.0.1:{self.port}/metrics",
                             params={"name[]": list(names)}, timeout=30).text
+
+    def samples(self, names: Collection[str] = ()) -> dict[tuple[str, frozenset], float]:
+        """A scrape, parsed."""
         return {(s.name, frozenset(s.labels.items())): s.value
-                for f in text_string_to_metric_families(text) for s in f.samples}
+                for f in text_string_to_metric_families(self.scrape(names)) for s in f.samples}
 
     def marker_likes(self) -> float:
         """The marker series' 5m interactions, from a scrape of that metric only."""
-        text = requests.get(f"http://127.0.0.1:{self.port}/metrics",
-                            params={"name[]": "smm_window_interactions"}, timeout=30).text
-        found = MARKER_SERIES.search(text)
+        found = MARKER_SERIES.search(self.scrape(["smm_window_interactions"]))
         return float(found.group(1)) if found else 0.0
 
     def counted(self) -> float:
@@ -298,10 +301,17 @@ async def _watch_markers(worker: Worker, sent: list[float], seen: list[float],
 
 
 async def full_scrapes(worker: Worker) -> None:
-    """A whole /metrics scrape every ``FULL_SCRAPE_SECONDS``, until cancelled."""
+    """A whole /metrics scrape every ``FULL_SCRAPE_SECONDS``, until cancelled.
+
+    Fetched, not parsed: the scrape is load on the worker, and parsing it took the
+    bench process a tenth of a core that the worker and broker compete for.
+    """
     while True:
-        await asyncio.to_thread(worker.samples)
+        await asyncio.to_thread(worker.scrape)
         await asyncio.sleep(FULL_SCRAPE_SECONDS)
+
+
+LOAD_TICK_SECONDS = 0.01
 
 
 @dataclass
@@ -309,26 +319,97 @@ class Sent:
     events: int = 0
 
 
+class LoadMessages:
+    """Messages of 100 realistic events made from a pool of templates.
+
+    Each template is a message of ``realistic_events`` written once, with
+    placeholders for what must change from message to message: event ids,
+    times (the last minute, as ``realistic_events`` spreads them) and the
+    growing counters of post snapshots. Making every message's events afresh
+    cost ~10 us an event: at tens of thousands of events/s the bench took 0.4 of
+    a core of the 2-core machine from the worker and the broker it measures
+    (docs/benchmarks.md).
+    """
+
+    _PLACEHOLDER = re.compile(r'"@(id|ts|likes|reach)@"')
+    _FORMAT: ClassVar[dict[str, str]] = {"id": '"%s"', "ts": "%r", "likes": "%d", "reach": "%d"}
+
+    def __init__(self, rng: random.Random, prefix: str, templates: int = 64) -> None:
+        self.rng = rng
+        self.prefix = prefix
+        self._ids = itertools.count(rng.getrandbits(64) << 64)
+        self._templates = [self._template(realistic_events(100, rng, 0.0))
+                           for _ in range(templates)]
+
+    def _template(self, chunk: list[dict[str, Any]]) -> _Template:
+        for event in chunk:
+            event.update(event_id="@id@", ts="@ts@")
+            if event["type"] == "post_metrics":
+                event.update(likes="@likes@", reach="@reach@")
+        text = orjson.dumps(chunk).decode().replace("%", "%%")
+        kinds = self._PLACEHOLDER.findall(text)
+        counts = {kind: kinds.count(kind) for kind in ("id", "ts", "likes")}
+        # The values of a message are laid out as ids, then times, then likes, then
+        # reaches; each placeholder takes the next value of its kind.
+        starts = dict(zip(("id", "ts", "likes", "reach"),
+                          itertools.accumulate((0, counts["id"], counts["ts"], counts["likes"])),
+                          strict=True))
+        order = [starts[kind] + kinds[:i].count(kind) for i, kind in enumerate(kinds)]
+        return _Template(topic_for(chunk[0], self.prefix),
+                         self._PLACEHOLDER.sub(lambda m: self._FORMAT[m.group(1)], text),
+                         counts["id"], counts["ts"], counts["likes"], operator.itemgetter(*order))
+
+    def next(self) -> tuple[str, bytes]:
+        """(topic, value) of a new message of 100 events."""
+        template = self._templates[self.rng.randrange(len(self._templates))]
+        now, random_ = time.time(), self.rng.random
+        first = next(self._ids)
+        for _ in range(template.ids + template.likes - 1):
+            next(self._ids)
+        ids = [f"{i:032x}" for i in range(first, first + template.ids)]
+        times = [now - random_() * 60 for _ in range(template.times)]
+        # post counters grow, as realistic_events makes them
+        likes = list(range(first & 0xFFFFFFFF, (first & 0xFFFFFFFF) + template.likes))
+        values = ids + times + likes + [10 * n for n in likes]
+        return template.topic, (template.text % template.order(values)).encode()
+
+
+@dataclass(frozen=True)
+class _Template:
+    topic: str
+    text: str  # a %-format string
+    ids: int
+    times: int
+    likes: int  # post snapshots, each with likes and reach
+    order: Callable[[list[Any]], tuple[Any, ...]]  # the values in placeholder order
+
+
 async def steady_load(producer: AIOKafkaProducer, prefix: str, rate: float,
                       sent: Sent | None = None) -> None:
-    """Messages of 100 realistic events at ``rate`` events/s, evenly spaced, until cancelled."""
-    rng = random.Random(3)
-    interval = 100 / rate
-    due = time.perf_counter()
+    """Messages of 100 realistic events at ``rate`` events/s, evenly spread, until cancelled.
+
+    The messages due are sent every ``LOAD_TICK_SECONDS``: waking for every
+    message cost the bench process as much as making the messages.
+    """
+    messages = LoadMessages(random.Random(3), prefix)
     sent = sent or Sent()
+    started = time.perf_counter()
     while True:
-        chunk = realistic_events(100, rng, time.time())
-        await producer.send(topic_for(chunk[0], prefix), orjson.dumps(chunk))
-        sent.events += len(chunk)
-        due += interval
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        due = int((time.perf_counter() - started) * rate / 100) * 100
+        while sent.events < due:
+            await producer.send(*messages.next())
+            sent.events += 100
+        await asyncio.sleep(LOAD_TICK_SECONDS)
 
 
 @contextlib.asynccontextmanager
 async def steady_traffic(worker: Worker, bootstrap: str, prefix: str, rate: float,
                          sent: Sent | None = None) -> AsyncIterator[AIOKafkaProducer]:
     """A steady load and Prometheus-like whole scrapes while the block runs; its producer."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    # Produce requests every 20 ms, not 5: each costs the bench process a few hundred
+    # microseconds, which the worker and the broker would otherwise not have.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20,
+                                max_batch_size=1 << 20)
     await producer.start()
     loading = asyncio.create_task(steady_load(producer, prefix, rate, sent))
     scraping = asyncio.create_task(full_scrapes(worker))
