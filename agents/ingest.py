@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -71,13 +72,16 @@ class _Filling:
 class Packer:
     """Accepted events as internal messages: ``Packed`` by (family, brand partition, topic).
 
-    A collector's message usually holds one brand, and often one kind of
-    event: its events then join their internal message as one list.
+    A collector's message usually holds one brand: its events join their
+    internal message a kind at a time. Messages mixing brands are grouped
+    together once the poll is read (``messages``): taken one by one, each
+    brand of each message was a list of its own to place.
     """
 
     def __init__(self, partition_of: Callable[[str], int]) -> None:
         self.partition_of = partition_of
         self._open: dict[tuple[Family, int, str], _Filling] = {}  # by (family, partition, topic)
+        self._mixed: dict[str, tuple[list[Event], list[int]]] = {}  # by topic: events, bytes
         self.full: list[tuple[Family, int, bytes]] = []
 
     def add(self, topic: str, events: list[Event], size: int) -> None:
@@ -85,14 +89,14 @@ class Packer:
         share of an internal message (``PACK_BYTES``)."""
         brands = set(map(BRAND, events))
         if len(brands) == 1:
-            brand = brands.pop()
-            for kind, group in by_kind(events).items():
-                self._put(brand, kind, topic, group, size * len(group) // len(events))
+            self._put_brand(brands.pop(), topic, events, size)
             return
-        groups: dict[tuple[str, type[Event]], list[Event]] = defaultdict(list)
-        for event in events:
-            groups[event.brand, type(event)].append(event)
-        for (brand, kind), group in groups.items():
+        mixed, mixed_size = self._mixed.setdefault(topic, ([], [0]))
+        mixed += events
+        mixed_size[0] += size
+
+    def _put_brand(self, brand: str, topic: str, events: list[Event], size: int) -> None:
+        for kind, group in by_kind(events).items():
             self._put(brand, kind, topic, group, size * len(group) // len(events))
 
     def _put(self, brand: str, kind: type[Event], topic: str, events: list[Event],
@@ -109,6 +113,13 @@ class Packer:
 
     def messages(self) -> list[tuple[Family, int, bytes]]:
         """(family, partition, body) of every message, the open ones closed."""
+        for topic, (events, size) in self._mixed.items():
+            events.sort(key=BRAND)  # stable: a brand's events keep their order
+            for brand, group in groupby(events, key=BRAND):
+                brand_events = list(group)
+                self._put_brand(brand, topic, brand_events,
+                                size[0] * len(brand_events) // len(events))
+        self._mixed.clear()
         for where in list(self._open):
             self._close(where)
         return self.full
