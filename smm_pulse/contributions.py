@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
+from operator import sub
 
 from smm_pulse.kpi.formulas import sentiment_label
 from smm_pulse.windows import Counters, Window
@@ -143,7 +144,7 @@ def apply_snapshot(
         return kept, None, []
     old = kept[1:]
     counters = [was if value is None else value for value, was in zip(values, old, strict=True)]
-    return [ts, *counters], ts, [new - was for new, was in zip(counters, old, strict=True)]
+    return [ts, *counters], ts, list(map(sub, counters, old))
 
 
 def record_followers(
