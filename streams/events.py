@@ -110,11 +110,12 @@ _PUBLISHED_AT, _LANG = attrgetter("published_at"), attrgetter("lang")
 
 
 def by_kind(events: list[Event]) -> dict[type, list[Any]]:
-    """Events grouped by their kind (struct class), each group in order."""
+    """Events grouped by their kind (struct class), each group in order; the kinds in
+    ``TYPE_NAME``'s order."""
     kinds = set(map(type, events))
     if len(kinds) == 1:
         return {kinds.pop(): events}
-    groups: dict[type, list[Any]] = {kind: [] for kind in kinds}
+    groups: dict[type, list[Any]] = {kind: [] for kind in TYPE_NAME if kind in kinds}
     for event in events:
         groups[type(event)].append(event)
     return groups
