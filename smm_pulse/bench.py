@@ -323,21 +323,24 @@ class LoadMessages:
     """Messages of 100 realistic events made from a pool of templates.
 
     Each template is a message of ``realistic_events`` written once, with
-    placeholders for what must change from message to message: event ids,
-    times (the last minute, as ``realistic_events`` spreads them) and the
-    growing counters of post snapshots. Making every message's events afresh
-    cost ~10 us an event: at tens of thousands of events/s the bench took 0.4 of
-    a core of the 2-core machine from the worker and the broker it measures
+    placeholders for what changes from message to message as it does there:
+    event ids, times (the last minute), the growing counters of post
+    snapshots, and which of a (brand, platform)'s 200 posts and 100 threads an
+    event is about. Making every message's events afresh cost ~10 us an
+    event: at tens of thousands of events/s the bench took 0.4 of a core of
+    the 2-core machine from the worker and the broker it measures
     (docs/benchmarks.md).
     """
 
-    _PLACEHOLDER = re.compile(r'"@(id|ts|likes|reach)@"')
-    _FORMAT: ClassVar[dict[str, str]] = {"id": '"%s"', "ts": "%r", "likes": "%d", "reach": "%d"}
+    # How each placeholder is written, and the order of a message's values by kind.
+    _FORMAT: ClassVar[dict[str, str]] = {"id": '"%s"', "ts": "%r", "likes": "%d",
+                                         "reach": "%d", "post": '"p%d"', "thread": '"t%d"'}
+    _PLACEHOLDER = re.compile(r'"@(' + "|".join(_FORMAT) + r')@"')
 
     def __init__(self, rng: random.Random, prefix: str, templates: int = 64) -> None:
         self.rng = rng
         self.prefix = prefix
-        self._ids = itertools.count(rng.getrandbits(64) << 64)
+        self._next_id = rng.getrandbits(64) << 64
         self._templates = [self._template(realistic_events(100, rng, 0.0))
                            for _ in range(templates)]
 
@@ -345,42 +348,45 @@ class LoadMessages:
         for event in chunk:
             event.update(event_id="@id@", ts="@ts@")
             if event["type"] == "post_metrics":
-                event.update(likes="@likes@", reach="@reach@")
+                event.update(likes="@likes@", reach="@reach@", post_id="@post@")
+            elif event["type"] == "message":
+                event.update(thread_id="@thread@")
         text = orjson.dumps(chunk).decode().replace("%", "%%")
         kinds = self._PLACEHOLDER.findall(text)
-        counts = {kind: kinds.count(kind) for kind in ("id", "ts", "likes")}
-        # The values of a message are laid out as ids, then times, then likes, then
-        # reaches; each placeholder takes the next value of its kind.
-        starts = dict(zip(("id", "ts", "likes", "reach"),
-                          itertools.accumulate((0, counts["id"], counts["ts"], counts["likes"])),
-                          strict=True))
+        counts = {kind: kinds.count(kind) for kind in self._FORMAT}
+        # A message's values are laid out kind after kind (``_FORMAT``'s order); each
+        # placeholder takes the next value of its kind.
+        starts = dict(zip(self._FORMAT, itertools.accumulate(counts.values(), initial=0),
+                          strict=False))
         order = [starts[kind] + kinds[:i].count(kind) for i, kind in enumerate(kinds)]
         return _Template(topic_for(chunk[0], self.prefix),
                          self._PLACEHOLDER.sub(lambda m: self._FORMAT[m.group(1)], text),
-                         counts["id"], counts["ts"], counts["likes"], operator.itemgetter(*order))
+                         counts, operator.itemgetter(*order))
 
     def next(self) -> tuple[str, bytes]:
         """(topic, value) of a new message of 100 events."""
         template = self._templates[self.rng.randrange(len(self._templates))]
-        now, random_ = time.time(), self.rng.random
-        first = next(self._ids)
-        for _ in range(template.ids + template.likes - 1):
-            next(self._ids)
-        ids = [f"{i:032x}" for i in range(first, first + template.ids)]
-        times = [now - random_() * 60 for _ in range(template.times)]
-        # post counters grow, as realistic_events makes them
-        likes = list(range(first & 0xFFFFFFFF, (first & 0xFFFFFFFF) + template.likes))
-        values = ids + times + likes + [10 * n for n in likes]
-        return template.topic, (template.text % template.order(values)).encode()
+        counts, random_, randrange = template.counts, self.rng.random, self.rng.randrange
+        first, now = self._next_id, time.time()
+        self._next_id += counts["id"]
+        likes = list(range(first & 0xFFFFFFFF, (first & 0xFFFFFFFF) + counts["likes"]))
+        values = {
+            "id": [f"{i:032x}" for i in range(first, first + counts["id"])],
+            "ts": [now - random_() * 60 for _ in range(counts["ts"])],
+            "likes": likes,  # post counters grow, as realistic_events makes them
+            "reach": [10 * n for n in likes],
+            "post": [randrange(200) for _ in range(counts["post"])],
+            "thread": [randrange(100) for _ in range(counts["thread"])],
+        }
+        laid_out = list(itertools.chain.from_iterable(values[kind] for kind in self._FORMAT))
+        return template.topic, (template.text % template.order(laid_out)).encode()
 
 
 @dataclass(frozen=True)
 class _Template:
     topic: str
     text: str  # a %-format string
-    ids: int
-    times: int
-    likes: int  # post snapshots, each with likes and reach
+    counts: dict[str, int]  # placeholders of each kind
     order: Callable[[list[Any]], tuple[Any, ...]]  # the values in placeholder order
 
 

@@ -13,27 +13,20 @@ from aiokafka.partitioner import murmur2
 
 from smm_pulse.config import Topics
 from smm_pulse.kpi.catalog import Family
-from streams.events import (
-    EVENT_TYPES,
-    AccountMetrics,
-    Event,
-    Interaction,
-    Mention,
-    Message,
-    PostMetrics,
-)
+from streams import events
 
 # Which KPI family's agent receives each kind of event.
-FAMILY_OF: dict[type[Event], Family] = {
-    AccountMetrics: Family.ENGAGEMENT,
-    PostMetrics: Family.ENGAGEMENT,
-    Interaction: Family.ENGAGEMENT,
-    Message: Family.RESPONSE,
-    Mention: Family.MENTIONS,
+FAMILY_OF: dict[type[events.Event], Family] = {
+    events.AccountMetrics: Family.ENGAGEMENT,
+    events.PostMetrics: Family.ENGAGEMENT,
+    events.Interaction: Family.ENGAGEMENT,
+    events.Message: Family.RESPONSE,
+    events.Mention: Family.MENTIONS,
 }
 
 # Where the collector SDK sends each event type (contract section 1).
-INPUT_TOPIC_OF_TYPE = {t: ("mentions" if t == "mention" else "engagement") for t in EVENT_TYPES}
+INPUT_TOPIC_OF_TYPE = {t: ("mentions" if t == "mention" else "engagement")
+                       for t in events.EVENT_TYPES}
 
 
 def partition_for(brand: str, partitions: int) -> int:
