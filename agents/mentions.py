@@ -13,7 +13,7 @@ from collections import defaultdict
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
 from agents.share_of_voice import VoiceCount, voice_count
-from smm_pulse.contributions import GrainSums, mention_deltas, mention_scores
+from smm_pulse.contributions import GrainSums, mention_scores
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.sentiment import scorer
 from smm_pulse.windows import grain_seconds
@@ -45,9 +45,7 @@ def register(pipeline: Pipeline) -> None:
         if mentions is None:
             return
         sums = GrainSums(grain)
-        for platform, ts, score in zip(mentions.platform, mentions.ts,
-                                       mention_scores(mentions, score_texts), strict=True):
-            sums.add(platform, ts, mention_deltas(score))
+        sums.add_mentions(mentions, mention_scores(mentions, score_texts))
         buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
         count = voice_count(batch.brand, batch.offset, mentions, grain)
         for target in audiences[batch.brand]:

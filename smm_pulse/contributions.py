@@ -15,7 +15,7 @@ from itertools import compress
 from operator import sub
 
 from smm_pulse.kpi.formulas import sentiment_label
-from smm_pulse.windows import Counters, Window
+from smm_pulse.windows import Window
 from streams.events import POST_COUNTERS
 from streams.internal import Interactions, Mentions
 
@@ -37,11 +37,6 @@ def interaction_delta(action: str, count: int | None) -> tuple[str, int]:
     """(counter, amount) an interaction adds: ``count`` (default 1), negative for unlike."""
     counter, sign = ACTION_COUNTER[action]
     return counter, sign * (count or 1)
-
-
-def mention_deltas(score: float) -> Counters:
-    """A mention counts toward volume and, with its score, toward sentiment."""
-    return {"mentions": 1, "scored": 1, "sentiment_sum": score, sentiment_label(score): 1}
 
 
 def mention_scores(
@@ -96,6 +91,23 @@ class GrainSums:
                                    strict=True):
             cell = (platform, start, counter)
             cells[cell] = cells.get(cell, 0) + change
+
+    def add_mentions(self, mentions: Mentions, scores: Sequence[float]) -> None:
+        """Each mention counts 1 toward volume and, with its score (``mention_scores``),
+        toward sentiment: 1 scored, 1 to its label and its score to the sum. Counted per
+        (platform, grain, label) in C first; only the sum is added mention by mention."""
+        grain = float(self.grain)
+        grains = list(map(grain.__rfloordiv__, mentions.ts))
+        cells = self.cells
+        for (platform, grain_index, label), times in Counter(zip(
+                mentions.platform, grains, map(sentiment_label, scores), strict=True)).items():
+            start = int(grain_index) * self.grain
+            for counter in ("mentions", "scored", label):
+                cell = (platform, start, counter)
+                cells[cell] = cells.get(cell, 0) + times
+        for platform, grain_index, score in zip(mentions.platform, grains, scores, strict=True):
+            cell = (platform, int(grain_index) * self.grain, "sentiment_sum")
+            cells[cell] = cells.get(cell, 0) + score
 
     def add_interactions(self, interactions: Interactions) -> None:
         """Interactions are first counted by (platform, grain, action, count), in C:

@@ -15,7 +15,6 @@ from smm_pulse.contributions import (
     follower_totals,
     followers_at,
     interaction_delta,
-    mention_deltas,
     mention_scores,
     record_followers,
 )
@@ -190,27 +189,46 @@ def test_the_collectors_sentiment_wins_over_the_scorer():
         asked.append(texts)
         return [-0.9 if pair == ("meh", "en") else 0.0 for pair in texts]
 
-    scores = mention_scores(Mentions.of([
-        mention(1, "meh", sentiment=0.5),
-        mention(2, "meh", sentiment=-0.05),
-        mention(3, "meh", lang="en"),
-        mention(4, "fine"),
-    ]), scorer)
-    assert [mention_deltas(score) for score in scores] == [
+    mentions = Mentions.of([
+        mention(5, "meh", sentiment=0.5),
+        mention(10, "meh", sentiment=-0.05),
+        mention(15, "meh", lang="en"),
+        mention(20, "fine"),
+    ])
+    scores = mention_scores(mentions, scorer)
+    assert scores == [0.5, -0.05, -0.9, 0.0]
+    assert asked == [[("meh", "en"), ("fine", None)]]  # only the unscored, in one call
+    sums = GrainSums(5)  # a grain each
+    sums.add_mentions(mentions, scores)
+    assert [counters_at(sums, start) for start in (5, 10, 15, 20)] == [
         {"mentions": 1, "scored": 1, "sentiment_sum": 0.5, "positive": 1},
         {"mentions": 1, "scored": 1, "sentiment_sum": -0.05, "neutral": 1},
         {"mentions": 1, "scored": 1, "sentiment_sum": -0.9, "negative": 1},
         {"mentions": 1, "scored": 1, "sentiment_sum": 0.0, "neutral": 1},
     ]
-    assert asked == [[("meh", "en"), ("fine", None)]]  # only the unscored, in one call
+
+
+def counters_at(sums: GrainSums, start: int) -> dict[str, float]:
+    return {counter: amount for (_platform, at, counter), amount in sums.cells.items()
+            if at == start}
+
+
+def test_mentions_in_one_grain_sum_up():
+    mentions = Mentions.of([mention(ts, "x", sentiment=s)
+                            for ts, s in [(1, 0.5), (2, 0.25), (3, -0.5), (6, 0.0)]])
+    sums = GrainSums(5)
+    sums.add_mentions(mentions, mention_scores(mentions, lambda _texts: []))
+    assert counters_at(sums, 0) == {"mentions": 3, "scored": 3, "sentiment_sum": 0.25,
+                                    "positive": 2, "negative": 1}
+    assert counters_at(sums, 5) == {"mentions": 1, "scored": 1, "sentiment_sum": 0.0,
+                                    "neutral": 1}
 
 
 def test_mentions_all_scored_by_their_collector_never_call_the_scorer():
     def scorer(texts: list[tuple[str, str | None]]) -> list[float]:
         raise AssertionError(f"asked to score {texts}")
 
-    assert mention_deltas(mention_scores(Mentions.of([mention(1, "x", sentiment=0.2)]),
-                                         scorer)[0])["positive"] == 1
+    assert mention_scores(Mentions.of([mention(1, "x", sentiment=0.2)]), scorer) == [0.2]
 
 
 def test_each_in_message_is_answered_by_the_first_out_at_or_after_it():
