@@ -15,6 +15,7 @@ Python, the internal hop cost more than the KPIs computed from it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import compress
 from operator import attrgetter
@@ -52,7 +53,7 @@ class Block(Struct, array_like=True, tag_field="kind", gc=False):
     @classmethod
     def of(cls: type[B], events: Sequence[Any]) -> B:
         """Events as a block: each column read from all events at once, in C."""
-        return cls(*(list(map(attrgetter(name), events)) for name in cls.__struct_fields__))
+        return cls(*(list(map(field, events)) for field in _fields(cls)))
 
     @classmethod
     def of_rows(cls: type[B], rows: Sequence[tuple[Any, ...]]) -> B:
@@ -143,6 +144,12 @@ class VoiceCounts(Block, tag="voice"):
 
     source: list[str]
     mentions: list[list[tuple[int, int]]]  # (grain start, mentions)
+
+
+@functools.cache
+def _fields(block: type[Block]) -> tuple[attrgetter, ...]:
+    """Getters of a block's fields from events."""
+    return tuple(attrgetter(name) for name in block.__struct_fields__)
 
 
 # The block of each kind of event: its columns are the events' fields of the same names.
