@@ -211,29 +211,23 @@ class WindowBuckets:
     """Counters per (brand, platform, window, bucket start), plus running totals.
 
     Each window's counters are also kept summed (``WindowSum``), so a view,
-    read at every scrape, costs the same however many buckets there are.
+    read at every scrape, costs the same however many buckets there are. The
+    sums follow every write: the agent's (``settle``), the janitor's deletes
+    (``expire``) and changelog recovery (``on_restored``, which has the sum
+    summed afresh).
 
-    A batch reaches the views at once and the buckets later: ``apply`` adds
-    its cells to the window sums (and the running totals) and keeps it;
-    ``settle`` writes what was kept to the buckets, a brand's batches
-    together. Whatever reads the buckets settles them first: a window sum
-    due to be summed afresh, the janitor, the flush before each offset commit
-    and a revocation of partitions. Under a steady load a message brings a
-    (brand, platform) a handful of events spread over a minute: writing each
-    batch's buckets cost more than its events did, and with a reader four
-    times a second (the bench's probe) the same buckets were written four
-    times a second (docs/benchmarks.md).
-
-    A batch at or below an offset the brand's buckets hold or keep (a replay)
-    is written at once, each bucket skipping it if it already holds it, and
-    the brand's window sums are summed afresh.
+    Batches are added when the state is next read, not one by one (``apply``
+    keeps them, ``settle`` adds them): under a steady load a message brings a
+    (brand, platform) a handful of events, and writing each batch's buckets
+    cost more than its events did (docs/benchmarks.md). Whatever reads the
+    buckets settles them first: views, the janitor, the flush before each
+    offset commit and a revocation of partitions.
     """
 
     def __init__(self, section: Section, windows: Iterable[Window]) -> None:
         self.section = section
         self.windows = tuple(windows)
         self._by_name = {w.name: w for w in self.windows}
-        self._names = tuple(self._by_name)
         # Windows by bucket size, each with the index of the coarsest earlier one whose
         # buckets nest in its own (``_pending`` sums that one's), or None.
         finest_first = sorted(self.windows, key=lambda w: w.bucket_seconds)
@@ -245,49 +239,28 @@ class WindowBuckets:
         # configured windows
         self._keys: dict[Pair, dict[str, dict[float, Parts]]] = {}
         self._sums: dict[Pair, dict[str, WindowSum]] = {}
-        # Batches in the views but not yet in the buckets: brand -> (offset, cells, now),
-        # in arrival order; what they add to the running totals, per pair.
+        # Batches not yet added: brand -> (offset, cells, now), in arrival order.
         self._unsettled: dict[str, list[tuple[int, Mapping[Cell, float], float]]] = {}
         self._unsettled_count = 0  # cells in ``_unsettled``
-        self._unsettled_totals: dict[Pair, Counters] = {}
         # brand -> the highest offset any of its buckets holds ("o"), or higher.
         self._offsets: dict[str, int] = {}
-        self._latest = 0.0  # the latest time a batch was added to the views at
 
     def apply(self, offset: int, brand: str, cells: Mapping[Cell, float], now: float) -> None:
-        """Add one batch's summed contributions: to the views now, to the buckets later."""
-        kept = self._unsettled.setdefault(brand, [])
-        if offset <= max(kept[-1][0] if kept else -1, self._offsets.get(brand, -1)):
-            kept.append((offset, cells, now))
-            self.settle()  # a replay: written at once, each bucket skipping what it holds
-            for pair in [pair for pair in self._sums if pair[0] == brand]:
-                del self._sums[pair]  # summed afresh from the buckets at the next read
-            return
-        kept.append((offset, cells, now))
-        self._latest = max(self._latest, now)
-        for (platform, window_name, start), deltas in self._pending([cells], now).items():
-            pair = (brand, platform)
-            if window_name == TOTAL:
-                add_into(self._unsettled_totals.setdefault(pair, {}), deltas)
-            else:
-                window_sum = self._sums.get(pair, {}).get(window_name)
-                if window_sum is not None:
-                    window_sum.add(start, deltas)
+        """Add one batch's summed contributions when the buckets are next read (``settle``)."""
+        self._unsettled.setdefault(brand, []).append((offset, cells, now))
         self._unsettled_count += len(cells)
         if self._unsettled_count >= MAX_UNSETTLED:
             self.settle()
 
     def settle(self) -> None:
-        """Write the batches kept by ``apply`` to the buckets; too-old events reach only
-        the totals.
+        """Add the batches kept by ``apply``; too-old events reach only the totals.
 
         A brand's batches at offsets above all its buckets' (normal running) are
-        written as one: the buckets they touch record the last one's offset, and
-        hold all of them. A batch at or below (a replay after a crash) is written
+        added as one: the buckets they touch record the last one's offset, and
+        hold all of them. A batch at or below (a replay after a crash) is added
         alone, each bucket skipping it if it already holds it.
         """
         unsettled, self._unsettled, self._unsettled_count = self._unsettled, {}, 0
-        self._unsettled_totals.clear()
         for brand, batches in unsettled.items():
             highest = self._offsets.get(brand, -1)
             run: list[Mapping[Cell, float]] = []
@@ -295,18 +268,18 @@ class WindowBuckets:
             for offset, cells, now in batches:
                 if offset <= highest:
                     if run:
-                        self._write(brand, highest, run, run_now)
+                        self._add(brand, highest, run, run_now)
                         run = []
-                    self._write(brand, offset, [cells], now)
+                    self._add(brand, offset, [cells], now)
                 else:
                     run.append(cells)
                     highest, run_now = offset, now
             if run:
-                self._write(brand, highest, run, run_now)
+                self._add(brand, highest, run, run_now)
 
-    def _write(self, brand: str, offset: int, batches: Sequence[Mapping[Cell, float]],
-               now: float) -> None:
-        """Write batches' cells, as of ``now``, to the buckets that do not hold ``offset``."""
+    def _add(self, brand: str, offset: int, batches: Sequence[Mapping[Cell, float]],
+             now: float) -> None:
+        """Add batches' cells, as of ``now``, to the buckets that do not hold ``offset``."""
         self._holds_offset(brand, offset)
         section = self.section
         for (platform, window_name, start), deltas in self._pending(batches, now).items():
@@ -320,6 +293,11 @@ class WindowBuckets:
                 add_into(stored["c"], deltas)
                 stored["o"] = offset
                 section.changed(parts)
+            else:
+                continue
+            window_sum = self._sums.get((brand, platform), {}).get(window_name)
+            if window_sum is not None:
+                window_sum.add(start, deltas)
 
     def _holds_offset(self, brand: str, offset: int) -> None:
         """A bucket of ``brand`` now holds ``offset``: later batches at or below it are replays."""
@@ -362,18 +340,10 @@ class WindowBuckets:
         per pair), views carry their pair's followers, and pairs with followers
         but no counters are included.
         """
+        self.settle()
         audiences = audiences or {}
-        if now < self._latest:
-            # A read of a time before a batch was added: the window sums may hold what
-            # the buckets left out as already expired when written, so they are summed
-            # afresh. (The service reads at the wall clock, never earlier.)
-            self._sums.clear()
-        pairs = {*self._keys, *self._unsettled_totals, *audiences}
-        if any(current is None or not current.is_current(now)
-               for pair in pairs for current in map(self._sums.get(pair, {}).get, self._names)):
-            self.settle()  # some window is summed afresh, from the buckets
         result: Views = {}
-        for pair in pairs:
+        for pair in {*self._keys, *audiences}:
             keys = self._keys.get(pair, {})
             sums = self._sums.setdefault(pair, {})
             audience = audiences.get(pair)
@@ -390,8 +360,7 @@ class WindowBuckets:
                     audience.at_start.get(window.name) if audience else None)
                 if current.newest is not None:
                     newest = current.newest if newest is None else max(newest, current.newest)
-            total = sum_counters([*(c for _start, c in self._counters(keys.get(TOTAL, {}))),
-                                  self._unsettled_totals.get(pair, {})])
+            total = sum_counters(c for _start, c in self._counters(keys.get(TOTAL, {})))
             result[pair] = {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
         return result
 
