@@ -320,33 +320,41 @@ class Sent:
 
 
 class LoadMessages:
-    """Messages of 100 realistic events made from a pool of templates.
+    """Messages of 100 realistic events made from a pool of templates, keyed by brand.
 
-    Each template is a message of ``realistic_events`` written once, with
-    placeholders for what changes from message to message as it does there:
-    event ids, times (the last minute), the growing counters of post
-    snapshots, and which of a (brand, platform)'s 200 posts and 100 threads an
-    event is about. Making every message's events afresh cost ~10 us an
+    A message holds one brand's events for one topic, as the pre-load sends
+    them and as the contract asks collectors to key them, so the steady load
+    is the traffic the batched rate was measured on. Each template is such a
+    message of ``realistic_events`` written once, with placeholders for what
+    changes from message to message as it does there: the brand, event ids,
+    times (the last minute), the growing counters of post snapshots, and
+    which of a (brand, platform)'s 200 posts and 100 threads an event is
+    about. Making every message's events afresh cost ~10 us an
     event: at tens of thousands of events/s the bench took 0.4 of a core of
     the 2-core machine from the worker and the broker it measures
     (docs/benchmarks.md).
     """
 
     # How each placeholder is written, and the order of a message's values by kind.
-    _FORMAT: ClassVar[dict[str, str]] = {"id": '"%s"', "ts": "%r", "likes": "%d",
-                                         "reach": "%d", "post": '"p%d"', "thread": '"t%d"'}
+    _FORMAT: ClassVar[dict[str, str]] = {"brand": '"brand%d"', "id": '"%s"', "ts": "%r",
+                                         "likes": "%d", "reach": "%d", "post": '"p%d"',
+                                         "thread": '"t%d"'}
     _PLACEHOLDER = re.compile(r'"@(' + "|".join(_FORMAT) + r')@"')
 
     def __init__(self, rng: random.Random, prefix: str, templates: int = 64) -> None:
         self.rng = rng
         self.prefix = prefix
         self._next_id = rng.getrandbits(64) << 64
-        self._templates = [self._template(realistic_events(100, rng, 0.0))
-                           for _ in range(templates)]
+        by_topic: dict[str, list[dict[str, Any]]] = {}
+        for event in realistic_events(100 * templates, rng, 0.0):
+            by_topic.setdefault(topic_for(event, prefix), []).append(event)
+        self._templates = [self._template(topic, events[i:i + 100])
+                           for topic, events in by_topic.items()
+                           for i in range(0, len(events) - 99, 100)]
 
-    def _template(self, chunk: list[dict[str, Any]]) -> _Template:
+    def _template(self, topic: str, chunk: list[dict[str, Any]]) -> _Template:
         for event in chunk:
-            event.update(event_id="@id@", ts="@ts@")
+            event.update(brand="@brand@", event_id="@id@", ts="@ts@")
             if event["type"] == "post_metrics":
                 event.update(likes="@likes@", reach="@reach@", post_id="@post@")
             elif event["type"] == "message":
@@ -359,18 +367,19 @@ class LoadMessages:
         starts = dict(zip(self._FORMAT, itertools.accumulate(counts.values(), initial=0),
                           strict=False))
         order = [starts[kind] + kinds[:i].count(kind) for i, kind in enumerate(kinds)]
-        return _Template(topic_for(chunk[0], self.prefix),
-                         self._PLACEHOLDER.sub(lambda m: self._FORMAT[m.group(1)], text),
+        return _Template(topic, self._PLACEHOLDER.sub(lambda m: self._FORMAT[m.group(1)], text),
                          counts, operator.itemgetter(*order))
 
-    def next(self) -> tuple[str, bytes]:
-        """(topic, value) of a new message of 100 events."""
+    def next(self) -> tuple[str, bytes, bytes]:
+        """(topic, value, key) of a new message of 100 events."""
         template = self._templates[self.rng.randrange(len(self._templates))]
         counts, random_, randrange = template.counts, self.rng.random, self.rng.randrange
+        brand = randrange(BRANDS)
         first, now = self._next_id, time.time()
         self._next_id += counts["id"]
         likes = list(range(first & 0xFFFFFFFF, (first & 0xFFFFFFFF) + counts["likes"]))
         values = {
+            "brand": [brand] * counts["brand"],
             "id": [f"{i:032x}" for i in range(first, first + counts["id"])],
             "ts": [now - random_() * 60 for _ in range(counts["ts"])],
             "likes": likes,  # post counters grow, as realistic_events makes them
@@ -379,7 +388,8 @@ class LoadMessages:
             "thread": [randrange(100) for _ in range(counts["thread"])],
         }
         laid_out = list(itertools.chain.from_iterable(values[kind] for kind in self._FORMAT))
-        return template.topic, (template.text % template.order(laid_out)).encode()
+        return (template.topic, (template.text % template.order(laid_out)).encode(),
+                f"brand{brand}".encode())
 
 
 @dataclass(frozen=True)
@@ -403,7 +413,8 @@ async def steady_load(producer: AIOKafkaProducer, prefix: str, rate: float,
     while True:
         due = int((time.perf_counter() - started) * rate / 100) * 100
         while sent.events < due:
-            await producer.send(*messages.next())
+            topic, value, key = messages.next()
+            await producer.send(topic, value, key=key)
             sent.events += 100
         await asyncio.sleep(LOAD_TICK_SECONDS)
 
