@@ -336,14 +336,13 @@ class LoadMessages:
     """
 
     # How each placeholder is written, and the order of a message's values by kind.
-    _FORMAT: ClassVar[dict[str, str]] = {"brand": '"brand%d"', "id": '"%s"', "ts": "%r",
+    _FORMAT: ClassVar[dict[str, str]] = {"brand": '"%s"', "id": '"%s"', "ts": "%r",
                                          "likes": "%d", "reach": "%d", "post": '"p%d"',
                                          "thread": '"t%d"'}
     _PLACEHOLDER = re.compile(r'"@(' + "|".join(_FORMAT) + r')@"')
 
     def __init__(self, rng: random.Random, prefix: str, templates: int = 64) -> None:
         self.rng = rng
-        self.prefix = prefix
         self._next_id = rng.getrandbits(64) << 64
         by_topic: dict[str, list[dict[str, Any]]] = {}
         for event in realistic_events(100 * templates, rng, 0.0):
@@ -374,7 +373,7 @@ class LoadMessages:
         """(topic, value, key) of a new message of 100 events."""
         template = self._templates[self.rng.randrange(len(self._templates))]
         counts, random_, randrange = template.counts, self.rng.random, self.rng.randrange
-        brand = randrange(BRANDS)
+        brand = f"brand{randrange(BRANDS)}"  # as realistic_events names them
         first, now = self._next_id, time.time()
         self._next_id += counts["id"]
         likes = list(range(first & 0xFFFFFFFF, (first & 0xFFFFFFFF) + counts["likes"]))
@@ -389,7 +388,7 @@ class LoadMessages:
         }
         laid_out = list(itertools.chain.from_iterable(values[kind] for kind in self._FORMAT))
         return (template.topic, (template.text % template.order(laid_out)).encode(),
-                f"brand{brand}".encode())
+                brand.encode())
 
 
 @dataclass(frozen=True)
