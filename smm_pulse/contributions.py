@@ -186,10 +186,15 @@ def followers_at(history: list[list[float]], start: float, now: float) -> tuple[
     The start is the last snapshot at or before ``start`` or, if none, the first
     inside the window; None when the account has no snapshot up to ``now``.
     """
-    current = bisect.bisect_right(history, now, key=_snapshot_time)  # snapshots up to now
-    if not current:
-        return None
-    before = min(bisect.bisect_right(history, start, key=_snapshot_time), current)
+    # The usual cases skip the binary searches (read for every account at every scrape):
+    # no snapshot after now, and none at or before a window's start.
+    current = len(history)  # snapshots up to now
+    if not history or history[-1][0] > now:
+        current = bisect.bisect_right(history, now, key=_snapshot_time)
+        if not current:
+            return None
+    before = 0 if history[0][0] > start else min(
+        bisect.bisect_right(history, start, key=_snapshot_time), current)
     first = history[before - 1] if before else history[0]
     return int(first[1]), int(history[current - 1][1])
 
