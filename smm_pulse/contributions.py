@@ -122,9 +122,10 @@ class GrainSums:
             cells[cell] = cells.get(cell, 0) + amount * times
 
 
-# A post's last accepted snapshot: [ts, *counters in POST_COUNTERS order]. A list, as
-# stored (JSON): a post is read and written at every snapshot.
-PostState = list[float]
+# A post's last accepted snapshot: (ts, *counters in POST_COUNTERS order); stored as
+# JSON (a list once restored). A tuple of numbers, which the garbage collector stops
+# tracking: a new one per snapshot, and lists of them filled its middle collections.
+PostState = Sequence[float]
 
 
 def apply_snapshot(
@@ -150,13 +151,13 @@ def apply_snapshot(
     if kept is None:
         counters = [value or 0 for value in values]
         if published_at is not None and published_at < horizon:
-            return [ts, *counters], None, []
-        return [ts, *counters], ts if published_at is None else published_at, counters
+            return (ts, *counters), None, []
+        return (ts, *counters), ts if published_at is None else published_at, counters
     if ts <= kept[0]:
         return kept, None, []
     old = kept[1:]
     counters = [was if value is None else value for value, was in zip(values, old, strict=True)]
-    return [ts, *counters], ts, list(map(sub, counters, old))
+    return (ts, *counters), ts, list(map(sub, counters, old))
 
 
 def record_followers(
