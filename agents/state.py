@@ -486,9 +486,11 @@ class SeenEventIds:
             if ids:
                 fresh_ids[brand] = ids
         if fresh and batch_key not in self.section:
+            # Ids as tuples: the garbage collector stops tracking a tuple of strings, so
+            # its middle collections no longer walk every id of every recent message.
             self.section[batch_key] = {
                 "o": offset, "t": max(max(b.ts) for blocks in fresh.values() for b in blocks),
-                "w": time.time(), "ids": {brand: list(ids) for brand, ids in fresh_ids.items()}}
+                "w": time.time(), "ids": {brand: tuple(ids) for brand, ids in fresh_ids.items()}}
             # Every id here is new, or was first seen by this very message (a replay).
             for brand, ids in fresh_ids.items():
                 self._first_seen[brand].update(ids)
