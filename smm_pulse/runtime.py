@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
-MMAP_THRESHOLD_BYTES = 256 * 1024
+MMAP_THRESHOLD_BYTES = 8 * 1024 * 1024
 THAW_SECONDS = 600.0
 YOUNG_COLLECTION_ALLOCATIONS = 20_000  # Python's default: 700
 OLDEST_GENERATION = 2  # a full collection
@@ -26,9 +26,16 @@ def return_large_buffers_to_os() -> bool:
     """Allocations of ``MMAP_THRESHOLD_BYTES`` and more get their own mapping; True if set.
 
     glibc raises this threshold (up to 32 MiB) whenever such a buffer is
-    freed; from then on a flush's or a fetch's buffers come from the heap and
-    leave holes in it that it cannot give back, and the worker's resident
-    memory crept up under a steady load. Setting it also stops the raising.
+    freed; from then on the largest buffers came from the heap and left holes
+    in it that it could not give back, and the worker's resident memory crept
+    up under a steady load. Setting it stops the raising.
+
+    Why not lower: every page of a new mapping is faulted in when first
+    written, about 4 us a page on these machines, and the worker's buffers of
+    a few hundred KiB to a few MiB (produce requests, which aiokafka copies at
+    each level of their nesting, fetches, record batches) are allocated many
+    times a second. At 46,000 events/s a threshold of 256 KiB cost 14,000-15,000
+    page faults a second, 8 MiB 2,400-2,600 (docs/benchmarks.md, session 26).
     Only glibc has it; elsewhere nothing changes.
     """
     if platform.libc_ver()[0] != "glibc":
