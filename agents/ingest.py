@@ -21,7 +21,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from agents.app import PRODUCER_BATCH_BYTES, Pipeline
@@ -38,6 +44,9 @@ POLL_BYTES = 4 * 1024 * 1024  # a poll stops gathering fetch rounds at this size
 PACK_BYTES = 1024 * 1024
 POLL_TIMEOUT_MS = 100
 GATHER_MS = 250  # a poll goes on gathering this long after its first message
+# Logged when the ingest is given its input partitions: from then on the worker reads
+# its input (Faust's "Ready" says only that the KPI agents are; ``smm-pulse bench``).
+READING_INPUT = "Ingest: reading input partitions"
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +140,14 @@ class Packer:
         self.full += [(family, partition, body) for body in encoded(Packed(topic, blocks))]
 
 
+class _ReportAssignment(ConsumerRebalanceListener):
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("Ingest: input partitions revoked: %s", sorted(revoked))
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("%s %s", READING_INPUT, sorted(assigned))
+
+
 class Ingest:
     """The consumer loop; one per worker, in the ``<app_id>-ingest`` consumer group."""
 
@@ -142,7 +159,6 @@ class Ingest:
     async def run(self) -> None:
         """Poll, handle, commit, until cancelled (aiokafka clients need the running loop)."""
         self.consumer = AIOKafkaConsumer(
-            *self.pipeline.names.inputs,
             bootstrap_servers=self.bootstrap,
             group_id=f"{self.pipeline.config.app_id}-ingest",
             enable_auto_commit=False,
@@ -153,6 +169,7 @@ class Ingest:
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2,
                                          max_batch_size=PRODUCER_BATCH_BYTES)
+        self.consumer.subscribe(list(self.pipeline.names.inputs), listener=_ReportAssignment())
         for topic in self.pipeline.family_topics.values():
             await topic.maybe_declare()  # before the first send creates it with broker defaults
         await self.producer.start()

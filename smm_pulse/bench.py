@@ -36,8 +36,13 @@ import requests
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents.ingest import READING_INPUT
 from smm_pulse.broker import EmbeddedBroker
 from smm_pulse.kpi.formulas import nearest_rank
+
+# Faust's "Ready" (the KPI agents have their partitions) and the ingest's line: before
+# session 27 the ingest joined its consumer group only after "Ready", 5 s later.
+READY_LINES = (b"[^Worker]: Ready", READING_INPUT.encode())
 
 BRANDS = 50
 PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
@@ -181,8 +186,9 @@ class Worker:
             env={**os.environ, "SMM_KAFKA_BOOTSTRAP": bootstrap, **(env or {})})
 
     def wait_ready(self, timeout: float = 120) -> float:
+        """Seconds from start until the KPI agents are ready and the ingest reads its input."""
         deadline = time.perf_counter() + timeout
-        while b"[^Worker]: Ready" not in self.log.read_bytes():
+        while not all(line in self.log.read_bytes() for line in READY_LINES):
             if time.perf_counter() > deadline or self.process.poll() is not None:
                 raise RuntimeError(f"worker did not start; see {self.log}")
             time.sleep(0.05)
