@@ -253,7 +253,6 @@ def register(pipeline: Pipeline, bootstrap: str) -> Ingest:
     pipeline.input_lag = ingest.lag
     app = pipeline.app
 
-    @app.task
     async def ingest_stage() -> None:
         try:
             await ingest.run()
@@ -263,4 +262,5 @@ def register(pipeline: Pipeline, bootstrap: str) -> Ingest:
             log.exception("ingest stage failed")
             await app.crash(exc)
 
+    app.tasks_before_recovery.append(ingest_stage)
     return ingest
