@@ -72,8 +72,7 @@ class Pipeline:
 
     def owned_partitions(self, family: Family) -> set[int]:
         """Partitions of a family's topic this worker actively owns (not standbys)."""
-        topic = self.names.family(family)
-        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
+        return self.family_partitions(self.app.assignor.assigned_actives(), family)
 
     def buckets(self, family: Family) -> WindowBuckets:
         """A family's window buckets, expired by the janitor."""
@@ -131,8 +130,8 @@ class Pipeline:
         for buckets in self.window_buckets.values():
             buckets.settle()
 
-    def discard_changes(self, revoked: set[int], family: Family) -> None:
-        """Forget unflushed changes of revoked partitions.
+    def hold_changes(self, revoked: set[int], family: Family) -> None:
+        """Set aside unflushed changes of revoked partitions (``Section.hold_changes``).
 
         Kept bucket batches are added first: memory holds every batch
         processed, as it did when batches were added one by one.
@@ -140,7 +139,17 @@ class Pipeline:
         if family in self.window_buckets:
             self.window_buckets[family].settle()
         for section in self.sections_of(family):
-            section.discard_changes(revoked)
+            section.hold_changes(revoked)
+
+    def resume_changes(self, assigned: set[int], family: Family) -> None:
+        """Held changes of partitions assigned (back) to this worker are flushed again."""
+        for section in self.sections_of(family):
+            section.resume_changes(assigned)
+
+    def family_partitions(self, tps: set[Any], family: Family) -> set[int]:
+        """The partitions of the family's topic among ``tps`` (Faust's topic partitions)."""
+        topic = self.names.family(family)
+        return {tp.partition for tp in tps if tp.topic == topic}
 
     def sections_of(self, family: Family) -> list[Section]:
         return [s for s in self.sections.values() if s.table is self.tables.get(family)]
@@ -338,11 +347,14 @@ def create_pipeline(
     pipeline = app.pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
 
     @app.on_partitions_revoked.connect
-    async def drop_revoked_changes(_app: Any, revoked: set[Any], **_kwargs: Any) -> None:
+    async def hold_revoked_changes(_app: Any, revoked: set[Any], **_kwargs: Any) -> None:
         for family in Family:
-            topic = pipeline.names.family(family)
-            pipeline.discard_changes({tp.partition for tp in revoked if tp.topic == topic},
-                                     family)
+            pipeline.hold_changes(pipeline.family_partitions(revoked, family), family)
+
+    @app.on_partitions_assigned.connect
+    async def resume_assigned_changes(_app: Any, assigned: set[Any], **_kwargs: Any) -> None:
+        for family in Family:
+            pipeline.resume_changes(pipeline.family_partitions(assigned, family), family)
 
     for family in Family:
         pipeline.family_topics[family] = app.topic(

@@ -86,6 +86,7 @@ class Section:
         self._prefix = table_key(name)[:-1] + ","  # keys are JSON arrays starting with the name
         self._keys: dict[Parts, str] = {}  # parts -> table key, of every entry held here
         self._dirty: dict[str, int] = {}  # key -> changelog partition, awaiting the next flush
+        self._held: dict[str, int] = {}  # the same, of partitions revoked (``hold_changes``)
 
     @functools.cached_property
     def _data(self) -> MutableMapping[str, Any]:
@@ -166,9 +167,29 @@ class Section:
         self._dirty.clear()
         return written
 
-    def discard_changes(self, partitions: set[int]) -> None:
-        """Forget unflushed changes of revoked partitions."""
-        self._dirty = {k: p for k, p in self._dirty.items() if p not in partitions}
+    def hold_changes(self, revoked: set[int]) -> None:
+        """Set aside unflushed changes of revoked partitions until they are assigned back.
+
+        Not written meanwhile: another worker may own the partition (it
+        replays the changes from the committed offset). Not forgotten either:
+        memory keeps the changed values, so when the partition comes back here
+        a replay finds its batches already applied (offset guards) and changes
+        nothing; the changes must still reach the changelog before the next
+        commit passes their offsets (they were dropped before, and lost).
+        """
+        for key, partition in list(self._dirty.items()):
+            if partition in revoked:
+                self._held[key] = self._dirty.pop(key)
+
+    def resume_changes(self, assigned: set[int]) -> None:
+        """Held changes of ``assigned`` partitions are written by the next flush.
+
+        It writes each key's value in memory then: where another owner wrote
+        the key meanwhile, recovery has put its value there.
+        """
+        for key, partition in list(self._held.items()):
+            if partition in assigned:
+                self._dirty.setdefault(key, self._held.pop(key))
 
 
 class Expiring(Protocol):
