@@ -241,6 +241,20 @@ class Table(faust.Table):
         return self.changelog_topic.get_topic_name()
 
 
+class TableManager(faust.tables.TableManager):
+    """Faust's, without the second it sleeps at start for tables declared late.
+
+    Every table here is declared by ``create_pipeline`` before the app starts
+    (a later one fails: "Too late to add tables"), so the sleep only delayed
+    the consumer's subscription, and readiness, by a second.
+    """
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 class App(faust.App):
     """Faust's app with our consumer (agents/transport.py) and table state written behind."""
 
@@ -248,7 +262,7 @@ class App(faust.App):
     end_markers = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, Table=Table, **kwargs)
+        super().__init__(*args, Table=Table, TableManager=TableManager, **kwargs)
         # (topic, partition, key, value) of changelog records not yet sent
         self.changelog: list[tuple[str, int | None, bytes | None, bytes | None]] = []
         # Started once the app's services are, without waiting for table recovery.
