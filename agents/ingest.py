@@ -141,6 +141,8 @@ class Packer:
 
 
 class _ReportAssignment(ConsumerRebalanceListener):
+    """Logs the ingest's input partitions at each rebalance (operators, and the bench)."""
+
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         log.info("Ingest: input partitions revoked: %s", sorted(revoked))
 
