@@ -74,7 +74,8 @@ class Worker:
                 for listener in self.pipeline.restore_listeners[Family.ENGAGEMENT]:
                     listener(key, value)
 
-    def run(self, numbered: list[tuple[int, list[Event]]], flush_every: int) -> Any:
+    def run(self, numbered: list[tuple[int, list[Event]]], flush_every: int,
+            flush_last: bool = True) -> Any:
         for i, (offset, events) in enumerate(numbered, start=1):
             packer = Packer(lambda _brand: 0)  # as the ingest stage sends them
             packer.add("smm.engagement", events, size=0)
@@ -83,7 +84,7 @@ class Worker:
             if fresh:
                 blocks = {type(block): block for block in fresh["acme"]}
                 self.engagement.handle(Batch(offset, "acme", blocks, NOW))
-            if i % flush_every == 0 or i == len(numbered):
+            if i % flush_every == 0 or (flush_last and i == len(numbered)):
                 self.pipeline.flush_state()
                 [table] = self.app.tables.values()
                 self.flushes.append((len(table.log), offset + 1))
@@ -143,6 +144,19 @@ def test_a_crash_after_any_changelog_write_replays_to_exact_values(flush_every):
         for replay_from in set(commits[-2:]):
             replayed = Worker(restored).run(numbered[replay_from:], flush_every)
             assert replayed == expected, (cut, replay_from)
+
+
+def test_changes_of_a_partition_kept_across_a_rebalance_reach_the_changelog():
+    numbered = list(enumerate(batches()))
+    expected = Worker({}).run(numbered, flush_every=len(numbered))
+    worker = Worker({})
+    worker.run(numbered[:3], flush_every=len(numbered), flush_last=False)  # no commit yet
+    worker.pipeline.hold_changes({0}, Family.ENGAGEMENT)  # eager rebalance: revoked,
+    worker.pipeline.resume_changes({0}, Family.ENGAGEMENT)  # and assigned back
+    worker.run(numbered, flush_every=len(numbered))  # replayed from the committed offset
+    [(name, table)] = worker.app.tables.items()
+    next_owner = Worker({name: restored_prefix(table.log, len(table.log))})
+    assert next_owner.run([], flush_every=1) == expected  # all committed: nothing to replay
 
 
 def test_flushes_write_each_changed_key_once_and_posts_last():
