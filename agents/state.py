@@ -155,15 +155,17 @@ class Section:
     def flush(self, owned: set[int]) -> set[int]:
         """Write changed keys of ``owned`` partitions to the changelog; returns the partitions.
 
-        Changes on partitions no longer owned are dropped: their new owner
-        replays them from the committed offset (writing them would interleave
-        with its own writes).
+        Changes on partitions not owned are held, as at a revocation
+        (``hold_changes``): writing them would interleave with their owner's
+        writes, and dropping them loses them if the partition comes back.
         """
         written = set()
         for key, partition in self._dirty.items():
             if partition in owned:
                 self.table.send_changelog(partition, key, self._data.get(key))
                 written.add(partition)
+            else:
+                self._held[key] = partition
         self._dirty.clear()
         return written
 
