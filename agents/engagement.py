@@ -83,8 +83,7 @@ class FollowerHistory:
             if account_parts not in histories:
                 stored = self.section.get(account_parts)
                 histories[account_parts] = stored["h"] if stored else []
-            histories[account_parts] = record_followers(histories[account_parts], ts, followers,
-                                                        horizon)
+            record_followers(histories[account_parts], ts, followers, horizon)
         for account_parts, history in histories.items():
             # Inserting a snapshot is idempotent, so no offset guard is needed.
             self.section[account_parts] = {"h": history}

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from operator import sub
+from operator import itemgetter, sub
 
 from smm_pulse.kpi.formulas import sentiment_label
 from smm_pulse.windows import Window
@@ -162,23 +162,24 @@ def apply_snapshot(
 
 def record_followers(
     history: list[list[float]], ts: float, followers: int, horizon: float
-) -> list[list[float]]:
-    """Insert an account snapshot into its time-ordered history.
+) -> None:
+    """Insert an account snapshot into its time-ordered history, in place.
 
     Keeps every snapshot after ``horizon`` and the last one at or before it (the
     start value of the longest window). A repeated ``ts`` keeps the first value.
-    Binary searches: a history holds every snapshot of the longest window.
+    In place and by binary search: a history holds every snapshot of the longest
+    window, and a new list per snapshot made each one cost as much as the whole
+    history (an account snapshotted every few seconds has thousands a day).
     """
     at = bisect.bisect_left(history, ts, key=_snapshot_time)
     if at < len(history) and history[at][0] == ts:
-        return history
-    merged = [*history[:at], [ts, followers], *history[at:]]
-    up_to_horizon = bisect.bisect_right(merged, horizon, key=_snapshot_time)
-    return merged[max(up_to_horizon - 1, 0):]
+        return
+    history.insert(at, [ts, followers])
+    if len(history) > 1 and history[1][0] <= horizon:  # more than one at or before it
+        del history[:bisect.bisect_right(history, horizon, key=_snapshot_time) - 1]
 
 
-def _snapshot_time(point: list[float]) -> float:
-    return point[0]
+_snapshot_time = itemgetter(0)  # a snapshot's ts; in C, as binary searches call it often
 
 
 def followers_at(history: list[list[float]], start: float, now: float) -> tuple[int, int] | None:

@@ -155,7 +155,7 @@ def test_interactions_summed_per_grain_fill_every_window_bucket_as_one_by_one(na
 def test_follower_history_keeps_the_window_and_the_last_snapshot_before_it():
     history: list[list[float]] = []
     for ts, followers in [(500, 1), (800, 2), (1_200, 3), (1_100, 4), (1_200, 99)]:
-        history = record_followers(history, ts, followers, HORIZON)
+        record_followers(history, ts, followers, HORIZON)
     assert history == [[800, 2], [1_100, 4], [1_200, 3]]
     assert followers_at(history, start=0, now=1_150) == (2, 4)
     assert followers_at(history, start=700, now=750) is None
@@ -250,7 +250,7 @@ def test_follower_history_and_window_starts_agree_with_their_definitions_on_rand
         horizon = rng.uniform(0, 1_000)
         for _ in range(rng.randint(0, 30)):
             ts, followers = float(rng.randint(0, 1_000)), rng.randint(0, 500)
-            history = record_followers(history, ts, followers, horizon)
+            record_followers(history, ts, followers, horizon)
             snapshots.setdefault(ts, followers)
         ordered = sorted([ts, f] for ts, f in snapshots.items())
         kept_before = [p for p in ordered if p[0] <= horizon][-1:]
