@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import TOTAL, Parts, Views, expired_entries
+from agents.state import TOTAL, Parts, Views
 from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
 from streams.internal import Messages
@@ -21,7 +21,9 @@ class Threads:
     """Per (brand, platform, account, thread): `in` and `out` times inside the longest window.
 
     Messages are kept with their event ids, so inserting one again (a replayed
-    batch) changes nothing.
+    batch) changes nothing. They are added in place and dropped once past the
+    longest window by the janitor (``expire``): a copy of the thread per write
+    cost as much as the thread, which grows for as long as the window.
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
@@ -30,24 +32,18 @@ class Threads:
         self.horizon_seconds = pipeline.horizon_seconds
 
     def record(self, batch: Batch) -> None:
-        horizon = batch.now - self.horizon_seconds
-        threads: dict[Parts, dict[str, dict[str, float]]] = {}
         messages = batch.get(Messages)
         if messages is None:
             return
+        section = self.section
         for event_id, ts, platform, account, thread_id, direction in messages.rows():
             thread = (batch.brand, platform, account, thread_id)
-            if thread not in threads:
-                stored = self.section.get(thread) or {"in": {}, "out": {}}
-                threads[thread] = {"in": dict(stored["in"]), "out": dict(stored["out"])}
-            threads[thread][direction][event_id] = ts
-        for thread, messages_by_side in threads.items():
-            kept = {side: {i: ts for i, ts in ids.items() if ts > horizon}
-                    for side, ids in messages_by_side.items()}
-            if kept["in"] or kept["out"]:
-                self.section[thread] = kept
-            elif thread in self.section:
-                del self.section[thread]
+            stored = section.get(thread)
+            if stored is None:
+                section[thread] = stored = {"in": {}, "out": {}}
+            else:
+                section.changed(thread)
+            stored[direction][event_id] = ts
 
     def views(self, now: float) -> Views:
         by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -70,13 +66,27 @@ class Threads:
         return result
 
     def expire(self, now: float, owned: set[int]) -> list[Parts]:
-        """Threads whose every message is older than the longest window."""
+        """Threads whose every message is past the longest window.
+
+        The other threads of ``owned`` partitions lose such messages here. The
+        oldest message of a side is found first, in C: most threads have none
+        to lose.
+        """
         horizon = now - self.horizon_seconds
-
-        def is_expired(_parts: Parts, value: Any) -> bool:
-            return max([*value["in"].values(), *value["out"].values()], default=0) <= horizon
-
-        return expired_entries(self.section, owned, is_expired)
+        expired = []
+        for parts, sides in self.section.items():
+            old = [(ids, [i for i, ts in ids.items() if ts <= horizon])
+                   for ids in sides.values() if ids and min(ids.values()) <= horizon]
+            if not old or self.section.partition_of(parts) not in owned:
+                continue
+            if sum(len(past) for _ids, past in old) == sum(map(len, sides.values())):
+                expired.append(parts)
+                continue
+            for ids, past in old:
+                for event_id in past:
+                    del ids[event_id]
+            self.section.changed(parts)
+        return expired
 
 
 def register(pipeline: Pipeline) -> None:
