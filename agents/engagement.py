@@ -77,16 +77,10 @@ class FollowerHistory:
         self.windows = pipeline.windows
 
     def record(self, batch: Batch, snapshots: Accounts, horizon: float) -> None:
-        histories: dict[Parts, list[list[float]]] = {}
         for _event_id, ts, platform, account, followers in snapshots.rows():
-            account_parts = (batch.brand, platform, account)
-            if account_parts not in histories:
-                stored = self.section.get(account_parts)
-                histories[account_parts] = stored["h"] if stored else []
-            record_followers(histories[account_parts], ts, followers, horizon)
-        for account_parts, history in histories.items():
             # Inserting a snapshot is idempotent, so no offset guard is needed.
-            self.section[account_parts] = {"h": history}
+            stored = self.section.changing((batch.brand, platform, account), _no_history)
+            record_followers(stored["h"], ts, followers, horizon)
 
     def totals(self, now: float) -> dict[tuple[str, str], FollowerTotals]:
         """Followers per (brand, platform): latest and at each window's start."""
@@ -95,6 +89,11 @@ class FollowerHistory:
             histories[brand, platform].append(value["h"])
         found = {pair: follower_totals(h, now, self.windows) for pair, h in histories.items()}
         return {pair: totals for pair, totals in found.items() if totals is not None}
+
+
+def _no_history() -> dict[str, list[list[float]]]:
+    return {"h": []}
+
 
 class Engagement:
     """The engagement family's state: buckets, posts and follower histories."""

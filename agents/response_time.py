@@ -35,15 +35,9 @@ class Threads:
         messages = batch.get(Messages)
         if messages is None:
             return
-        section = self.section
         for event_id, ts, platform, account, thread_id, direction in messages.rows():
-            thread = (batch.brand, platform, account, thread_id)
-            stored = section.get(thread)
-            if stored is None:
-                section[thread] = stored = {"in": {}, "out": {}}
-            else:
-                section.changed(thread)
-            stored[direction][event_id] = ts
+            thread = self.section.changing((batch.brand, platform, account, thread_id), _no_thread)
+            thread[direction][event_id] = ts
 
     def views(self, now: float) -> Views:
         by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -75,18 +69,22 @@ class Threads:
         horizon = now - self.horizon_seconds
         expired = []
         for parts, sides in self.section.items():
-            old = [(ids, [i for i, ts in ids.items() if ts <= horizon])
-                   for ids in sides.values() if ids and min(ids.values()) <= horizon]
-            if not old or self.section.partition_of(parts) not in owned:
+            past = [(ids, event_id) for ids in sides.values()
+                    if ids and min(ids.values()) <= horizon
+                    for event_id, ts in ids.items() if ts <= horizon]
+            if not past or self.section.partition_of(parts) not in owned:
                 continue
-            if sum(len(past) for _ids, past in old) == sum(map(len, sides.values())):
+            if len(past) == sum(map(len, sides.values())):
                 expired.append(parts)
                 continue
-            for ids, past in old:
-                for event_id in past:
-                    del ids[event_id]
+            for ids, event_id in past:
+                del ids[event_id]
             self.section.changed(parts)
         return expired
+
+
+def _no_thread() -> dict[str, dict[str, float]]:
+    return {"in": {}, "out": {}}
 
 
 def register(pipeline: Pipeline) -> None:

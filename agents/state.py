@@ -113,6 +113,16 @@ class Section:
         key = self._keys.get(parts)
         return None if key is None else self._data.get(key)
 
+    def changing(self, parts: Parts, new: Callable[[], Any]) -> Any:
+        """The value at ``parts`` (``new()`` stored first if none), to change in place:
+        it is written with the next flush."""
+        value = self.get(parts)
+        if value is None:
+            self[parts] = value = new()
+        else:
+            self.changed(parts)
+        return value
+
     def changed(self, parts: Parts) -> None:
         """A value held here was changed in place: it is written with the next flush."""
         key = self._keys[parts]

@@ -56,15 +56,20 @@ class StubApp:
         return self.tables.setdefault(name, LoggedTable())
 
 
+def one_brand_pipeline() -> Pipeline:
+    """A pipeline of brand "acme" over logged tables, one partition, windows 5m and 1h."""
+    config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
+                                    "partitions": 1})
+    names = TopicNames(config.topics, config.app_id)
+    return Pipeline(config, StubApp([names.family(f) for f in Family]), names)  # type: ignore[arg-type]
+
+
 class Worker:
     """The engagement family with duplicate detection, as its agent runs it."""
 
     def __init__(self, restored: dict[str, dict[str, Any]]) -> None:
-        config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
-                                        "partitions": 1})
-        names = TopicNames(config.topics, config.app_id)
-        self.app = StubApp([names.family(f) for f in Family])
-        self.pipeline = Pipeline(config, self.app, names)  # type: ignore[arg-type]
+        self.pipeline = one_brand_pipeline()
+        self.app: StubApp = self.pipeline.app  # type: ignore[assignment]
         self.engagement = Engagement(self.pipeline)
         self.seen = self.pipeline.seen_ids(Family.ENGAGEMENT)
         self.flushes: list[tuple[int, int]] = []  # (changelog length, offset to commit)

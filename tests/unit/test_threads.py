@@ -7,21 +7,13 @@ import orjson
 from agents.app import Pipeline
 from agents.family import Batch
 from agents.response_time import Threads
-from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import Family
 from streams.internal import Messages
-from streams.topics import TopicNames
-from tests.unit.test_crash_recovery import NOW, StubApp, event
-
-HOUR = 3600.0
+from tests.unit.test_crash_recovery import NOW, event, one_brand_pipeline
 
 
 def threads_of_one_brand() -> tuple[Threads, Pipeline]:
-    config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
-                                    "partitions": 1})
-    names = TopicNames(config.topics, config.app_id)
-    pipeline = Pipeline(config, StubApp([names.family(f) for f in Family]),  # type: ignore[arg-type]
-                        names)
+    pipeline = one_brand_pipeline()
     return Threads(pipeline), pipeline
 
 
@@ -35,7 +27,7 @@ def write(threads: Threads, offset: int, now: float, *messages: tuple[int, float
 
 def flushed(pipeline: Pipeline) -> dict[str, object]:
     """Thread values as the next flush writes them (JSON, as the changelog holds them)."""
-    [table] = [pipeline.tables[Family.RESPONSE]]
+    table = pipeline.tables[Family.RESPONSE]
     log_start = len(table.log)
     pipeline.flush_state()
     return {key: value for key, value in table.log[log_start:]}
