@@ -233,7 +233,7 @@ def sentiment_bench(
 def bench(
     runs: Annotated[int, typer.Option(help="Runs; figures are medians.")] = 3,
     batched: Annotated[int, typer.Option(help="Events sent 100 to a message.")] = 500_000,
-    single: Annotated[int, typer.Option(help="Events sent one to a message.")] = 10_000,
+    single: Annotated[int, typer.Option(help="Events sent one to a message.")] = 100_000,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     freshness_rate: Annotated[float | None, typer.Option(
         help="Events/s of the steady load while freshness is measured (default: half the "
