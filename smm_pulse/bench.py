@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -66,6 +66,8 @@ MARKER_SERIES = re.compile(
     r'^smm_window_interactions\{brand="brand0",platform="marker",window="5m"\} (\S+)$', re.M)
 
 
+SCALED_WORKERS = 2  # a worker per core on this machine class
+
 # The soak: windows of a minute and ids kept a minute more, so every kind of state
 # reaches its steady size within minutes and memory can be seen to level off.
 SOAK_CONFIG = CONFIG.replace("windows: [5m, 1h, 24h]", "windows: [1m]")
@@ -80,6 +82,10 @@ class Figures:
     raw_ceiling_events_per_second: float
     ratio_to_ceiling: float
     single_events_per_second: float
+    # SCALED_WORKERS workers in one group on the same backlog as batched, and that rate
+    # over one worker's: more workers must scale the service out.
+    scaled_events_per_second: float
+    scale_out_ratio: float
     freshness_load_events_per_second: float
     freshness_p50_seconds: float
     freshness_p99_seconds: float
@@ -249,35 +255,37 @@ def _wait(condition: Callable[[], bool], timeout: float, poll: float = 0.2) -> N
         time.sleep(poll)
 
 
-def throughput(worker: Worker, total: int, timeout: float) -> float:
+def throughput(workers: Sequence[Worker], total: int, timeout: float) -> float:
     """Events/s from the first newly counted event until ``total`` are counted (/api/events).
 
     Polled every 0.05 s at both ends: a backlog of 100,000 events takes well under a second.
     """
-    before = worker.counted()
-    _wait(lambda: worker.counted() > before, timeout, poll=0.05)
+    def counted() -> float:
+        return sum(worker.counted() for worker in workers)
+
+    before = counted()
+    _wait(lambda: counted() > before, timeout, poll=0.05)
     first = time.perf_counter()
-    _wait(lambda: worker.counted() >= total, timeout, poll=0.05)
+    _wait(lambda: counted() >= total, timeout, poll=0.05)
     return (total - before) / (time.perf_counter() - first)
 
 
-def single_message_rate(bootstrap: str, workdir: Path, prefix: str, events: int,
-                        rng: random.Random) -> float:
-    """Events/s of a worker reading ``events`` sent one to a message before it started.
+def backlog_rate(bootstrap: str, workdir: Path, prefix: str, events: list[dict[str, Any]],
+                 per_message: int, workers: int = 1) -> float:
+    """Events/s of ``workers`` workers in one group reading ``events`` sent before they start.
 
-    A second app with its own topics, so its input is a backlog as the batched
-    one is. Until session 29 these events went to the first worker's topics
-    while it ran, and the figure was mostly the pace of the bench's producer.
+    A new app with its own topics (``prefix``), ``per_message`` events a message.
     """
-    single_prefix = f"{prefix}-single"
-    asyncio.run(preload(bootstrap, single_prefix, realistic_events(events, rng, time.time()),
-                        per_message=1))
-    worker = Worker(bootstrap, _config(workdir, single_prefix), workdir)
+    asyncio.run(preload(bootstrap, prefix, events, per_message=per_message))
+    config = _config(workdir, prefix)
+    group = [Worker(bootstrap, config, workdir) for _ in range(workers)]
     try:
-        worker.wait_ready()
-        return throughput(worker, events, timeout=600)
+        for worker in group:
+            worker.wait_ready()
+        return throughput(group, len(events), timeout=600)
     finally:
-        worker.stop()
+        for worker in group:
+            worker.stop()
 
 
 def freshness(worker: Worker, bootstrap: str, prefix: str, rate: float,
@@ -488,7 +496,7 @@ def one_run(batched: int, single: int, workdir: Path,
         try:
             ready = worker.wait_ready()
             idle_rss = worker.rss_bytes()
-            batched_rate = throughput(worker, batched, timeout=600)
+            batched_rate = throughput([worker], batched, timeout=600)
             pairs = {(dict(labels)["brand"], dict(labels)["platform"])
                      for (name, labels) in worker.samples() if name == "smm_window_interactions"}
             per_key = (worker.rss_bytes() - idle_rss) / max(1, len(pairs))
@@ -496,13 +504,21 @@ def one_run(batched: int, single: int, workdir: Path,
             delays = freshness(worker, broker.bootstrap, prefix, load, FRESHNESS_MARKERS)
         finally:
             worker.stop()
-        single_rate = single_message_rate(broker.bootstrap, workdir, prefix, single, rng)
+        # One event a message, read as a backlog as the batched events are (until session
+        # 29 they went to the first worker while it ran: the figure was the producer's pace).
+        single_rate = backlog_rate(broker.bootstrap, workdir, f"{prefix}-single",
+                                   realistic_events(single, rng, time.time()), per_message=1)
+        scaled_rate = backlog_rate(broker.bootstrap, workdir, f"{prefix}-scaled",
+                                   realistic_events(batched, rng, time.time()),
+                                   per_message=100, workers=SCALED_WORKERS)
     steal_percent = getattr(psutil.cpu_times_percent(), "steal", 0.0)  # Linux only
     return Figures(
         batched_events_per_second=batched_rate,
         raw_ceiling_events_per_second=ceiling,
         ratio_to_ceiling=batched_rate / ceiling,
         single_events_per_second=single_rate,
+        scaled_events_per_second=scaled_rate,
+        scale_out_ratio=scaled_rate / batched_rate,
         freshness_load_events_per_second=load,
         freshness_p50_seconds=statistics.median(delays),
         freshness_p99_seconds=nearest_rank(delays, 0.99),
