@@ -356,12 +356,6 @@ def create_pipeline(
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,
-        # No standby replicas (Faust's default is one): a standby applies every changelog
-        # record the other workers flush, through Faust's per-record path. With one, two
-        # workers together read a backlog at 69,000-121,000 events/s where one alone did
-        # 169,000; without, 200,000-278,000. A survivor took over a stopped worker's brands
-        # in 16-19 s either way (docs/benchmarks.md, session 29).
-        table_standby_replicas=0,
     )
     app.end_markers = changelog_end_markers(bootstrap)
     pipeline = app.pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
