@@ -356,6 +356,12 @@ def create_pipeline(
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         stream_wait_empty=False,
+        # No standby replicas (Faust's default is one): a standby applies every changelog
+        # record the other workers flush, through Faust's per-record path. With one, two
+        # workers together read a backlog at 52,000-94,000 events/s where one alone did
+        # 169,000; without, 216,000-356,000. A survivor took over a stopped worker's brands
+        # 1-2 s later without (docs/benchmarks.md, session 29).
+        table_standby_replicas=0,
     )
     app.end_markers = changelog_end_markers(bootstrap)
     pipeline = app.pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))

@@ -180,7 +180,7 @@ LATE_EVENTS = ServiceMetric(
     ("topic", "type"))
 STATE_KEYS = ServiceMetric(
     "smm_state_keys",
-    "Keys held in each kind of state (family-section) by this worker (active and standby)",
+    "Keys held in each kind of state (family-section) by this worker (owned and formerly owned)",
     ("table",), kind="gauge")
 CONSUMER_LAG = ServiceMetric(
     "smm_consumer_lag_messages", "Messages not yet read on the partitions this worker owns "
