@@ -4,9 +4,10 @@
 load for N minutes and samples its memory (``soak``).
 
 Each run starts a fresh embedded broker, pre-loads a realistic mix of events,
-then starts the service as users do (``smm-pulse up``) and measures it. Figures
-are medians over ``runs``; the raw ceiling is measured in the same run, so the
-ratio is meaningful on a noisy machine.
+then starts the service as users do (``smm-pulse up``) and measures it. One-event
+messages, and two workers in one group, each get their own app and a backlog of
+their own. Figures are medians over ``runs``; the raw ceiling is measured in the
+same run, so the ratio is meaningful on a noisy machine.
 """
 
 from __future__ import annotations

@@ -244,7 +244,8 @@ def bench(
     ] = None,
     soak_rate: Annotated[float, typer.Option(help="Events/s of the soak's load.")] = 3_000,
 ) -> None:
-    """Throughput, freshness, start-up and memory on the embedded broker (docs/benchmarks.md)."""
+    """Throughput (one worker and two), freshness, start-up and memory on the embedded broker
+    (docs/benchmarks.md)."""
     import orjson
 
     from smm_pulse.bench import run, soak
