@@ -83,8 +83,9 @@ class Figures:
     raw_ceiling_events_per_second: float
     ratio_to_ceiling: float
     single_events_per_second: float
-    # SCALED_WORKERS workers in one group on the same backlog as batched, and that rate
-    # over one worker's: more workers must scale the service out.
+    # SCALED_WORKERS workers in one group on a backlog like the batched one (as many events,
+    # the same mix, fresh times), and that rate over one worker's: more workers must scale
+    # the service out.
     scaled_events_per_second: float
     scale_out_ratio: float
     freshness_load_events_per_second: float
