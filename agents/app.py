@@ -19,9 +19,11 @@ from agents.state import Expiring, Parts, Section, SeenEventIds, Views, WindowBu
 from agents.transport import Transport
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
-from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, LATE_EVENTS, Family
+from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, INTERNAL_ERRORS, LATE_EVENTS, Family
 from smm_pulse.windows import Window
 from streams import codec
+from streams.dead_letters import DeadLetter
+from streams.events import KNOWN_PLATFORMS, Declared
 from streams.topics import BrandPartitions, TopicNames
 
 # Event ids are remembered for the longest window plus this long (default an hour), so
@@ -52,23 +54,37 @@ class Pipeline:
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
     # Messages not yet read per input topic (the ingest stage reads them, not Faust).
     input_lag: Callable[[], dict[str, int]] = dict
+    # Where the agents write dead letters (the ingest has a producer of its own).
+    dead_letter_topic: TopicT | None = None
 
     def __post_init__(self) -> None:
         self.windows = tuple(Window.parse(w) for w in self.config.windows)
         # The brand partition of a brand (a dict lookup: called for every post and bucket).
         self.partition_of: Callable[[str], int] = BrandPartitions(
             self.config.partitions).__getitem__
-        self.events_total, self.dead_letters_total, self.late_events_total = (
+        (self.events_total, self.dead_letters_total, self.late_events_total,
+         self.internal_errors_total) = (
             Counter(m.name, m.help, m.labels, registry=self.registry)
-            for m in (EVENTS, DEAD_LETTERS, LATE_EVENTS)
+            for m in (EVENTS, DEAD_LETTERS, LATE_EVENTS, INTERNAL_ERRORS)
         )
+        for family in Family:  # exported at 0 from the start: alerts see the series
+            self.internal_errors_total.labels(family.value)
+
+    def send_dead_letter(self, letter: DeadLetter) -> None:
+        """Queue a record for the dead-letter topic; sent before the next offset commit."""
+        assert self.dead_letter_topic is not None, "create_pipeline sets the topic"
+        self.dead_letter_topic.send_soon(key=letter.key, value=letter.value,
+                                         headers=letter.headers)
 
     @property
     def horizon_seconds(self) -> int:
         return self.config.longest_window_seconds
 
-    def is_declared(self, brand: str) -> bool:
-        return brand in self.config.brands
+    @functools.cached_property
+    def declared(self) -> Declared:
+        """The brands and platforms the ingest accepts."""
+        platforms = KNOWN_PLATFORMS | set(self.config.platforms)
+        return Declared(self.config.brands.__contains__, platforms.__contains__)
 
     def owned_partitions(self, family: Family) -> set[int]:
         """Partitions of a family's topic this worker actively owns (not standbys)."""
@@ -337,6 +353,8 @@ def create_pipeline(
     web_bind: str = "127.0.0.1",
     data_dir: Path | None = None,
 ) -> Pipeline:
+    from smm_pulse.web import FAUST_VIEWS_OFF, check_faust_views_off
+
     app = App(
         config.app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
@@ -349,6 +367,9 @@ def create_pipeline(
         # Other workers redirect API clients here: the address they can reach us at.
         canonical_url=f"http://{reachable_host(web_bind)}:{web_port}",
         web_in_thread=False,
+        # The port serves /metrics, the API and a health route, not Faust's views of
+        # tables, routing and statistics (smm_pulse/web.py).
+        **FAUST_VIEWS_OFF,
         # Table state is idempotent by offset guards; exactly-once is not needed.
         processing_guarantee="at_least_once",
         producer_max_batch_size=PRODUCER_BATCH_BYTES,  # changelog flushes: see its comment
@@ -363,6 +384,7 @@ def create_pipeline(
         # 1-2 s later without (docs/benchmarks.md, session 29).
         table_standby_replicas=0,
     )
+    check_faust_views_off(app.conf)
     app.end_markers = changelog_end_markers(bootstrap)
     pipeline = app.pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
 
@@ -384,6 +406,8 @@ def create_pipeline(
             partitions=config.partitions,
             internal=True,
         )
+    pipeline.dead_letter_topic = app.topic(config.topics.dlq, key_serializer="raw",
+                                           value_serializer="raw")
     # Imported here: each module registers its agent on this pipeline.
     from agents import engagement, ingest, janitor, mentions, response_time, share_of_voice
     from smm_pulse import api, exporter

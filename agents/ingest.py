@@ -33,7 +33,16 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from agents.app import PRODUCER_BATCH_BYTES, Pipeline
 from agents.transport import FETCH_MAX_WAIT_MS
 from smm_pulse.kpi.catalog import Family
-from streams.events import BRAND, Event, Rejection, by_kind, parse_message
+from streams.dead_letters import DeadLetter, Source, dead_letters
+from streams.events import (
+    BRAND,
+    Declared,
+    Event,
+    ParsedMessage,
+    Rejection,
+    by_kind,
+    parse_message,
+)
 from streams.internal import BLOCK_OF, Packed, encoded
 from streams.topics import FAMILY_OF
 
@@ -51,21 +60,30 @@ READING_INPUT = "Ingest: reading input partitions"
 log = logging.getLogger(__name__)
 
 
-def dlq_headers(rejection: Rejection, message: ConsumerRecord) -> list[tuple[str, bytes]]:
-    """Machine-readable reason and provenance of a rejected event."""
-    headers = {
-        "smm.reason": rejection.reason,
-        "smm.detail": rejection.detail,
-        "smm.type": rejection.event_type,
-        "smm.source.topic": message.topic,
-        "smm.source.partition": str(message.partition),
-        "smm.source.offset": str(message.offset),
-    }
-    if rejection.index is not None:
-        headers["smm.index"] = str(rejection.index)
-    if rejection.field is not None:
-        headers["smm.field"] = rejection.field
-    return [(name, value.encode()) for name, value in headers.items()]
+def triage(message: ConsumerRecord, declared: Declared, now: float) -> Triage:
+    """A message's valid events and the dead-letter records of its rejections.
+
+    Raises nothing: an unexpected failure rejects the whole message with
+    reason ``internal_error`` and the error's text, and the ingest goes on.
+    """
+    raw = message.value or b""
+    try:
+        parsed = parse_message(raw, declared, now)
+    except Exception as exc:  # parse_message raises nothing known: a bug, not the input
+        log.exception("ingest: a message of %s failed validation", message.topic)
+        parsed = ParsedMessage([], [Rejection("internal_error", f"{type(exc).__name__}: {exc}",
+                                              "unknown")])
+    source = Source(message.topic, message.partition, message.offset)
+    return Triage(parsed.accepted, parsed.rejected,
+                  dead_letters(raw, message.key, parsed.rejected, source) if parsed.rejected
+                  else [])
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    accepted: list[Event]
+    rejected: list[Rejection]
+    dead_letters: list[DeadLetter]
 
 
 @dataclass(slots=True)
@@ -217,12 +235,12 @@ class Ingest:
         sent: list[Awaitable[Any]] = []
         for messages in polled.values():
             for message in messages:
-                raw = message.value or b""
-                parsed = parse_message(raw, pipeline.is_declared, now)
-                for rejection in parsed.rejected:
-                    sent.append(await self._dead_letter(rejection, message))
-                if parsed.accepted:
-                    packer.add(message.topic, parsed.accepted, len(raw))
+                triaged = triage(message, pipeline.declared, now)
+                for rejection, letter in zip(triaged.rejected, triaged.dead_letters,
+                                             strict=True):
+                    sent.append(await self._dead_letter(rejection, letter, message.topic))
+                if triaged.accepted:
+                    packer.add(message.topic, triaged.accepted, len(message.value or b""))
         for family, partition, body in packer.messages():
             sent.append(await self.producer.send(names.family(family), body,
                                                  partition=partition))
@@ -234,11 +252,12 @@ class Ingest:
             # A rebalance took the partitions: their new owner reads the poll again.
             log.warning("ingest commit skipped, partitions moved: %s", exc)
 
-    async def _dead_letter(self, rejection: Rejection, message: ConsumerRecord) -> Awaitable[Any]:
-        self.pipeline.events_total.labels(message.topic, rejection.event_type, "rejected").inc()
-        self.pipeline.dead_letters_total.labels(message.topic, rejection.reason).inc()
-        return await self.producer.send(self.pipeline.config.topics.dlq, message.value,
-                                        key=message.key, headers=dlq_headers(rejection, message))
+    async def _dead_letter(self, rejection: Rejection, letter: DeadLetter,
+                           topic: str) -> Awaitable[Any]:
+        self.pipeline.events_total.labels(topic, rejection.event_type, "rejected").inc()
+        self.pipeline.dead_letters_total.labels(topic, rejection.reason).inc()
+        return await self.producer.send(self.pipeline.config.topics.dlq, letter.value,
+                                        key=letter.key, headers=letter.headers)
 
     def lag(self) -> dict[str, int]:
         """Messages not yet read, per input topic, over the partitions this worker reads."""

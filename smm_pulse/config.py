@@ -120,6 +120,9 @@ class Config(_Strict):
     # A post whose snapshots stop for this long is forgotten (bounded state); a later
     # snapshot of it counts as a first one (see docs/design.md).
     post_retention: Duration = "30d"
+    # Platform ids accepted besides the contract's (vk, telegram, ...): any other is
+    # rejected, so the series per brand stay bounded whatever collectors send.
+    platforms: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]] = []
 
     @field_validator("brands", mode="before")
     @classmethod

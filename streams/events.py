@@ -30,12 +30,22 @@ from smm_pulse.config import normalize_brand
 
 MAX_FUTURE_SECONDS = 600  # events more than 10 minutes ahead of the wall clock are rejected
 POST_COUNTERS = ("likes", "comments", "shares", "saves", "views", "reach", "impressions", "clicks")
+# The contract's platform ids; a configuration may declare more (``platforms:``).
+KNOWN_PLATFORMS = frozenset(
+    ("vk", "telegram", "instagram", "youtube", "tiktok", "x", "facebook", "linkedin", "ok", "dzen"))
+
+# Bounds (the contract's section 2, "Bounds"). A counter is at most a trillion, far above
+# any platform's real figure: the service sums counters and keeps them as signed 64-bit
+# integers, and ten million maximal events would still not overflow a sum.
+MAX_COUNT = 10**12
+# Event times lie in 2000-01-01 .. 2100-01-01 (UTC), as Unix seconds.
+MIN_TIME, MAX_TIME = 946_684_800.0, 4_102_444_800.0
 
 Identifier = Annotated[str, Meta(min_length=1, max_length=1024)]
-Count = Annotated[int, Meta(ge=0)]
+Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
 # RFC 3339 with an offset, or Unix seconds: a string is parsed after decoding (``_unix``),
 # so an accepted event always holds Unix seconds.
-EventTime = float | str
+EventTime = Annotated[float, Meta(ge=MIN_TIME, le=MAX_TIME)] | str
 
 
 # Strict (msgspec's default): integers must be JSON integers, booleans are not
@@ -76,7 +86,7 @@ class Interaction(_Event, tag="interaction"):
         "like", "unlike", "comment", "share", "save", "view", "click", "follow", "unfollow"
     ]
     post_id: Identifier | None = None
-    count: Annotated[int, Meta(ge=1)] | None = None
+    count: Annotated[int, Meta(ge=1, le=MAX_COUNT)] | None = None
 
 
 class Message(_Event, tag="message"):
@@ -90,7 +100,8 @@ class Mention(_Event, tag="mention"):
     author: str | None = None
     author_followers: Count | None = None
     url: str | None = None
-    lang: Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")] | None = None  # lowercased after
+    # \\Z, not $: "$" also matches before a final newline ("en\\n")
+    lang: Annotated[str, Meta(pattern=r"^[A-Za-z]{2}\Z")] | None = None  # lowercased after
     reach: Count | None = None
     sentiment: Annotated[float, Meta(ge=-1.0, le=1.0)] | None = None
 
@@ -102,6 +113,7 @@ TYPE_NAME: dict[type, str] = {kind: kind.__struct_config__.tag  # type: ignore[m
                                            Mention)}
 EVENT_TYPES = tuple(TYPE_NAME.values())
 _MESSAGE = msgspec.json.Decoder(list[Event] | Event)
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 
 # Field getters for whole lists of events at a time (``map`` runs them in C).
 EVENT_ID, TS, BRAND, PLATFORM = (attrgetter(name)
@@ -140,6 +152,11 @@ REASONS = {
     "invalid_field": "a field has the wrong JSON type or breaks its rule (range, length, enum)",
     "undeclared_brand": "the brand is not declared in the configuration",
     "future_timestamp": "`ts` is more than 10 minutes ahead of the wall clock",
+    "undeclared_platform": "`platform` is neither one of the contract's ids nor declared in "
+                           "the configuration",
+    "too_deep": "the JSON nests deeper than the decoder accepts (500 levels always pass, "
+                "about 950 do not; an event in a batch is at depth 2)",
+    "internal_error": "the service failed while handling the event; the detail holds the error",
 }
 
 # msgspec's messages: "Object missing required field `account`", or a problem
@@ -164,7 +181,10 @@ def _unix(value: float | str, field: str) -> float:
         raise _InvalidTime(field, f"{value!r} is not an RFC 3339 timestamp") from None
     if "T" not in value.upper() or parsed.tzinfo is None:
         raise _InvalidTime(field, f"{value!r} needs a date, a time and an offset (RFC 3339)")
-    return parsed.timestamp()
+    seconds = parsed.timestamp()
+    if not MIN_TIME <= seconds <= MAX_TIME:
+        raise _InvalidTime(field, f"{value!r} is not between the years 2000 and 2100")
+    return seconds
 
 
 def _rejection_from(error: ValidationError, item: dict[str, Any], index: int | None) -> Rejection:
@@ -193,7 +213,7 @@ def _validated(item: Any, index: int | None) -> Event | Rejection:
 
 
 def _checked(
-    event: Event, index: int | None, is_declared: Callable[[str], bool], now: float
+    event: Event, index: int | None, declared: Declared, now: float
 ) -> Event | Rejection:
     """The rules a schema cannot say (a declared brand, a time not in the future), normalised."""
     try:
@@ -204,31 +224,33 @@ def _checked(
         return Rejection("invalid_field", f"{exc.field}: {exc}", TYPE_NAME[type(event)], index,
                          exc.field)
     brand = normalize_brand(event.brand)
-    if not is_declared(brand):
+    if not declared.brand(brand):
         return Rejection("undeclared_brand", f"brand {event.brand!r} is not declared",
                          TYPE_NAME[type(event)], index, "brand")
+    platform = event.platform.lower()
+    if not declared.platform(platform):
+        return Rejection("undeclared_platform", f"platform {event.platform!r} is not declared",
+                         TYPE_NAME[type(event)], index, "platform")
     if ts > now + MAX_FUTURE_SECONDS:
         return Rejection("future_timestamp", f"ts is {ts - now:.0f} s in the future",
                          TYPE_NAME[type(event)], index, "ts")
     event.ts = ts
     event.brand = brand
-    event.platform = event.platform.lower()
+    event.platform = platform
     if isinstance(event, Mention) and event.lang is not None:
         event.lang = event.lang.lower()
     return event
 
 
-def _needs_each_event_checked(
-    events: list[Event], is_declared: Callable[[str], bool], now: float
-) -> bool:
+def _needs_each_event_checked(events: list[Event], declared: Declared, now: float) -> bool:
     """False when every event of a decoded message already meets ``_checked``'s rules.
 
     Each test looks at the distinct values of a field, which a message has few
     of, and the per-event passes run in C.
     """
-    if any(normalize_brand(b) != b or not is_declared(b) for b in set(map(BRAND, events))):
+    if any(normalize_brand(b) != b or not declared.brand(b) for b in set(map(BRAND, events))):
         return True
-    if any(p != p.lower() for p in set(map(PLATFORM, events))):
+    if any(p != p.lower() or not declared.platform(p) for p in set(map(PLATFORM, events))):
         return True
     try:  # raises on a mix of strings and numbers; a string (RFC 3339) needs parsing
         latest = max(map(TS, events))
@@ -247,13 +269,24 @@ def _needs_each_event_checked(
 
 
 @dataclass(frozen=True, slots=True)
+class Declared:
+    """What the configuration declares: a brand or platform is accepted when these say so."""
+
+    brand: Callable[[str], bool]
+    platform: Callable[[str], bool] = KNOWN_PLATFORMS.__contains__
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedMessage:
     accepted: list[Event]
     rejected: list[Rejection]
 
 
-def parse_message(raw: bytes, is_declared: Callable[[str], bool], now: float) -> ParsedMessage:
-    """Split a message into valid events and rejections; an empty batch is no event."""
+def parse_message(raw: bytes, declared: Declared, now: float) -> ParsedMessage:
+    """Split a message into valid events and rejections; an empty batch is no event.
+
+    Raises nothing for any input: what cannot be decoded is a rejection too.
+    """
     try:  # the usual case, a message without schema errors, in one call
         decoded = _MESSAGE.decode(raw)
     except ValidationError:  # find the bad items one by one
@@ -261,17 +294,21 @@ def parse_message(raw: bytes, is_declared: Callable[[str], bool], now: float) ->
             items = [(i, _validated(item, i)) for i, item in _numbered(orjson.loads(raw))]
         except orjson.JSONDecodeError as exc:  # malformed after the first schema error
             return _malformed(exc)
+        except RecursionError:
+            return _too_deep()
     except msgspec.DecodeError as exc:
         return _malformed(exc)
+    except RecursionError:  # skipping a deeply nested unknown field
+        return _too_deep()
     else:
         events = decoded if isinstance(decoded, list) else [decoded]
-        if not events or not _needs_each_event_checked(events, is_declared, now):
+        if not events or not _needs_each_event_checked(events, declared, now):
             return ParsedMessage(events, [])
         items = _numbered(decoded)
     accepted: list[Event] = []
     rejected: list[Rejection] = []
     for index, item in items:
-        result = item if isinstance(item, Rejection) else _checked(item, index, is_declared, now)
+        result = item if isinstance(item, Rejection) else _checked(item, index, declared, now)
         (rejected if isinstance(result, Rejection) else accepted).append(result)
     return ParsedMessage(accepted, rejected)
 
@@ -283,3 +320,20 @@ def _numbered(value: Any) -> list[tuple[int | None, Any]]:
 
 def _malformed(error: ValueError) -> ParsedMessage:
     return ParsedMessage([], [Rejection("malformed_json", str(error), "unknown")])
+
+
+def _too_deep() -> ParsedMessage:
+    return ParsedMessage([], [Rejection("too_deep", "the JSON nests too deeply", "unknown")])
+
+
+def item_bytes(raw: bytes) -> list[bytes] | None:
+    """Each item's own bytes of a JSON array message (None for anything else).
+
+    A rejected item of a batch goes to the dead-letter topic alone, not with
+    its whole message: one bad message of a thousand items would otherwise
+    write a thousand copies of itself.
+    """
+    try:
+        return [bytes(item) for item in _ITEMS.decode(raw)]
+    except (msgspec.DecodeError, RecursionError):
+        return None

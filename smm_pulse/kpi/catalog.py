@@ -186,4 +186,8 @@ CONSUMER_LAG = ServiceMetric(
     "smm_consumer_lag_messages", "Messages not yet read on the partitions this worker owns "
     "(end offset - read offset); underestimated on the embedded broker, see docs/design.md",
     ("topic",), kind="gauge")
-SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, STATE_KEYS, CONSUMER_LAG)
+INTERNAL_ERRORS = ServiceMetric(
+    "smm_internal_errors", "Internal messages a KPI-family agent failed to handle; their events "
+    "went to the dead-letter topic with reason internal_error (see the worker's log)",
+    ("family",))
+SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, INTERNAL_ERRORS, STATE_KEYS, CONSUMER_LAG)

@@ -7,7 +7,7 @@ from collections import Counter
 import orjson
 
 from smm_pulse.bench import BRANDS, LoadMessages
-from streams.events import TYPE_NAME, parse_message
+from streams.events import TYPE_NAME, Declared, parse_message
 
 
 def _messages(n: int) -> list[tuple[str, bytes, bytes]]:
@@ -18,7 +18,7 @@ def _messages(n: int) -> list[tuple[str, bytes, bytes]]:
 def test_every_load_event_is_accepted_by_the_service_parser():
     now = time.time()
     for _topic, value, _key in _messages(200):
-        parsed = parse_message(value, lambda _brand: True, now)
+        parsed = parse_message(value, Declared(lambda _brand: True), now)
         assert parsed.rejected == []
         assert len(parsed.accepted) == 100
 

@@ -39,6 +39,7 @@ def test_shipped_demo_configuration_is_valid():
          "configured windows"),
         ("[1, 2]", "smm.yaml: (top level): expected a mapping"),
         ("brands: {acme: {]", "smm.yaml: not valid YAML"),
+        ("brands: {acme: {}}\nplatforms: [Rutube]", "smm.yaml: platforms[0]: String should match"),
     ],
 )
 def test_invalid_configuration_names_file_key_and_problem(yaml_text, expected):
@@ -50,3 +51,8 @@ def test_invalid_configuration_names_file_key_and_problem(yaml_text, expected):
 def test_brand_names_are_nfc_normalised():
     config = parse_config("brands: {\"Cafe\u0301\": {}}", "smm.yaml")
     assert list(config.brands) == ["Café"]
+
+
+def test_declared_platforms_are_kept_as_lowercase_ids():
+    config = parse_config("brands: {acme: {}}\nplatforms: [rutube, max.ru]", "smm.yaml")
+    assert config.platforms == ["rutube", "max.ru"]

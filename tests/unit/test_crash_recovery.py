@@ -24,7 +24,7 @@ from agents.family import Batch
 from agents.ingest import Packer
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import Family
-from streams.events import Event, parse_message
+from streams.events import Declared, Event, parse_message
 from streams.internal import decode
 from streams.topics import TopicNames
 
@@ -99,7 +99,7 @@ class Worker:
 def event(kind: str, n: int, ago: float, **fields: Any) -> Event:
     raw = {"type": kind, "event_id": f"e{n}", "ts": NOW - ago, "brand": "acme",
            "platform": "vk", "account": "main", **fields}
-    parsed = parse_message(orjson.dumps(raw), lambda _brand: True, NOW)
+    parsed = parse_message(orjson.dumps(raw), Declared(lambda _brand: True), NOW)
     assert not parsed.rejected, parsed.rejected
     return parsed.accepted[0]
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import msgspec
 import orjson
 import pytest
 
-from streams.events import Rejection, parse_message
+from streams.events import Declared, Rejection, parse_message
 
 NOW = 1_800_000_000.0
 DECLARED = {"acme", "Café"}
 
 
 def parse(value: object | bytes):
-    raw = value if isinstance(value, bytes) else orjson.dumps(value)
-    return parse_message(raw, DECLARED.__contains__, NOW)
+    # json, not orjson: it writes integers past 64 bits, as a hostile collector may
+    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return parse_message(raw, Declared(DECLARED.__contains__), NOW)
 
 
 def event(**fields: object) -> dict:
@@ -187,3 +189,56 @@ def test_a_batch_gets_every_rule_applied_to_each_event_whatever_its_neighbours()
         accepted, rejected = as_dicts(parse([odd_events()[i] for i in picked]))
         assert accepted == [a for i in picked for a in singles[i][0]]
         assert rejected == [r for i in picked for r in singles[i][1]]
+
+
+# Bounds: what would overflow the service's sums, or is no time at all, is refused.
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"type": "account_metrics", "followers": 2**70}, "followers"),
+    ({"count": 2**64 - 1}, "count"),
+    ({"action": "unlike", "count": 2**63 + 1}, "count"),
+    ({"type": "post_metrics", "post_id": "p", "likes": 10**12 + 1}, "likes"),
+    ({"type": "post_metrics", "post_id": "p", "published_at": 1e300}, "published_at"),
+    ({"ts": 1e300}, "ts"),
+    ({"ts": -1}, "ts"),
+    ({"ts": "1999-12-31T23:59:59Z"}, "ts"),
+    ({"type": "mention", "text": "hi", "reach": 2**70}, "reach"),
+])
+def test_values_out_of_the_contracts_bounds_are_rejected(fields: dict, field: str):
+    rejection = only_rejection(event(**fields))
+    assert (rejection.reason, rejection.field) == ("invalid_field", field)
+
+
+def test_the_largest_counter_the_contract_allows_is_accepted():
+    parsed = parse(event(type="post_metrics", post_id="p", views=10**12))
+    assert parsed.accepted[0].views == 10**12
+
+
+def test_a_language_code_with_a_trailing_newline_is_rejected():
+    rejection = only_rejection(event(type="mention", text="hi", lang="en\n"))
+    assert (rejection.reason, rejection.field) == ("invalid_field", "lang")
+
+
+def test_a_platform_neither_known_nor_declared_is_rejected():
+    rejection = only_rejection(event(platform="myspace"))
+    assert (rejection.reason, rejection.field) == ("undeclared_platform", "platform")
+    declared = Declared(DECLARED.__contains__, {"vk", "myspace"}.__contains__)
+    assert parse_message(orjson.dumps(event(platform="MySpace")), declared, NOW).accepted
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000 + b"]" * 100_000,
+    b"{\"a\":" * 5000 + b"1" + b"}" * 5000,
+    orjson.dumps(event())[:-1] + b',"extra":' + b"[" * 1000 + b"]" * 1000 + b"}",
+    b"[" + orjson.dumps(event()) + b"," + b"{\"x\":" * 3000 + b"1" + b"}" * 3000 + b"]",
+])
+def test_deeply_nested_json_is_rejected_not_raised(raw: bytes):
+    parsed = parse(raw)
+    assert parsed.accepted == []
+    assert {r.reason for r in parsed.rejected} <= {"too_deep", "malformed_json", "not_an_object"}
+    assert parsed.rejected
+
+
+def test_unknown_fields_nested_a_hundred_levels_are_ignored():
+    raw = orjson.dumps(event())[:-1] + b',"extra":' + b"[" * 100 + b"]" * 100 + b"}"
+    assert len(parse(raw).accepted) == 1

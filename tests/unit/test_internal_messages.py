@@ -9,7 +9,7 @@ import orjson
 
 from agents.ingest import Packer
 from smm_pulse.kpi.catalog import Family
-from streams.events import Event, parse_message
+from streams.events import Declared, Event, parse_message
 from streams.internal import Interactions, Mentions, Packed, Posts, decode, encoded
 
 NOW = 1_800_000_000.0
@@ -17,7 +17,7 @@ PARTITIONS = {"acme": 0, "globex": 1, "initech": 0}
 
 
 def events(*raw: dict) -> list[Event]:
-    parsed = parse_message(orjson.dumps(list(raw)), PARTITIONS.__contains__, NOW)
+    parsed = parse_message(orjson.dumps(list(raw)), Declared(PARTITIONS.__contains__), NOW)
     assert not parsed.rejected, parsed.rejected
     return parsed.accepted
 
