@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -55,13 +56,14 @@ def up(
         help="Worker's local files (default: ./<app_id>-data).")] = None,
 ) -> None:
     """Run the service: embedded broker (unless SMM_KAFKA_BOOTSTRAP is set), worker, /metrics."""
-    import faust
-
     from agents.app import create_pipeline
     from smm_pulse import runtime
     from smm_pulse.demo.feeder import DemoFeeder, default_config_path
 
     settings = _load(config or (Path(default_config_path()) if demo else None))
+    if data_dir is not None:
+        with _user_error(OSError, "data directory: "):
+            data_dir.mkdir(parents=True, exist_ok=True)
     _sentiment_scorer(None)  # a bad $SMM_PULSE_SENTIMENT_MODEL stops here, before the broker
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
     broker = None if bootstrap else EmbeddedBroker().start()
@@ -74,12 +76,27 @@ def up(
         pipeline = create_pipeline(settings, bootstrap, port, bind, data_dir)
         if feeder:
             feeder.start()
-        faust.Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()
+        _worker_class()(pipeline.app, loglevel=loglevel).execute_from_commandline()
     finally:
         if feeder:
             feeder.stop()
         if broker:
             broker.stop()
+
+
+def _worker_class() -> type:
+    import faust
+
+    from smm_pulse.logs import quiet_repeats
+
+    class Worker(faust.Worker):
+        """Faust's worker; a failure repeated many times a second is logged once every few."""
+
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            quiet_repeats(logger)
+
+    return Worker
 
 
 @app.command("demo-feed")
