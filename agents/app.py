@@ -386,7 +386,8 @@ def create_pipeline(
     )
     check_faust_views_off(app.conf)
     app.end_markers = changelog_end_markers(bootstrap)
-    pipeline = app.pipeline = Pipeline(config, app, TopicNames(config.topics, config.app_id))
+    pipeline = app.pipeline = Pipeline(config, app, TopicNames(
+        (config.topics.engagement, config.topics.mentions), config.app_id))
 
     @app.on_partitions_revoked.connect
     async def hold_revoked_changes(_app: Any, revoked: set[Any], **_kwargs: Any) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from streams.events import normalize_brand
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -47,11 +48,6 @@ def _check_duration(text: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_check_duration)]
-
-
-def normalize_brand(name: str) -> str:
-    """Brands are compared after Unicode NFC normalisation (contract section 2)."""
-    return unicodedata.normalize("NFC", name)
 
 
 class _Strict(BaseModel):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -25,8 +26,6 @@ from typing import Annotated, Any, Literal
 import msgspec
 import orjson
 from msgspec import Meta, Struct, ValidationError
-
-from smm_pulse.config import normalize_brand
 
 MAX_FUTURE_SECONDS = 600  # events more than 10 minutes ahead of the wall clock are rejected
 POST_COUNTERS = ("likes", "comments", "shares", "saves", "views", "reach", "impressions", "clicks")
@@ -40,6 +39,11 @@ KNOWN_PLATFORMS = frozenset(
 MAX_COUNT = 10**12
 # Event times lie in 2000-01-01 .. 2100-01-01 (UTC), as Unix seconds.
 MIN_TIME, MAX_TIME = 946_684_800.0, 4_102_444_800.0
+
+def normalize_brand(name: str) -> str:
+    """Brands are compared after Unicode NFC normalisation (the contract's section 2)."""
+    return unicodedata.normalize("NFC", name)
+
 
 Identifier = Annotated[str, Meta(min_length=1, max_length=1024)]
 Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]

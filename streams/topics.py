@@ -8,12 +8,21 @@ brand's state then lives on one partition, whichever worker owns it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiokafka.partitioner import murmur2
 
-from smm_pulse.config import Topics
-from smm_pulse.kpi.catalog import Family
 from streams import events
+
+
+class Family(StrEnum):
+    """A KPI family: one agent, its internal topic and its state; each KPI is read from one."""
+
+    ENGAGEMENT = "engagement"
+    MENTIONS = "mentions"
+    VOICE = "voice"  # mentions of a brand's competitive set, gathered on the brand's partition
+    RESPONSE = "response"  # customer messages and the brand's replies
+
 
 # Which KPI family's agent receives each kind of event.
 FAMILY_OF: dict[type[events.Event], Family] = {
@@ -48,12 +57,10 @@ class BrandPartitions(dict[str, int]):
 
 @dataclass(frozen=True, slots=True)
 class TopicNames:
-    topics: Topics
-    app_id: str
+    """The input topics a worker reads, and its internal topics (named after its app id)."""
 
-    @property
-    def inputs(self) -> tuple[str, str]:
-        return (self.topics.engagement, self.topics.mentions)
+    inputs: tuple[str, str]  # engagement, mentions
+    app_id: str
 
     def family(self, family: Family) -> str:
         return f"{self.app_id}.kpi.{family.value}"

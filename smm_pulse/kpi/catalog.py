@@ -11,15 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from smm_pulse.kpi import formulas as f
-
-
-class Family(StrEnum):
-    """Which agent's state feeds a KPI."""
-
-    ENGAGEMENT = "engagement"
-    MENTIONS = "mentions"
-    VOICE = "voice"  # mentions of a brand's competitive set, gathered on the brand's partition
-    RESPONSE = "response"  # customer messages and the brand's replies
+from streams.topics import Family
 
 
 class Scope(StrEnum):

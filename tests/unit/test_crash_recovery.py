@@ -60,7 +60,7 @@ def one_brand_pipeline() -> Pipeline:
     """A pipeline of brand "acme" over logged tables, one partition, windows 5m and 1h."""
     config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
                                     "partitions": 1})
-    names = TopicNames(config.topics, config.app_id)
+    names = TopicNames((config.topics.engagement, config.topics.mentions), config.app_id)
     return Pipeline(config, StubApp([names.family(f) for f in Family]), names)  # type: ignore[arg-type]
 
 
