@@ -24,6 +24,7 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 
 from dashboards.panels import (
+    BRAND_MATCHER,
     DATASOURCE,
     at_least,
     at_most,
@@ -34,7 +35,7 @@ from dashboards.panels import (
     steps,
     timeseries_panel,
 )
-from dashboards.promql import JOB, any_brand, promql_string, selector
+from dashboards.promql import JOB, Variable, any_brand, matcher, selector
 from smm_pulse.config import Brand, Config
 from smm_pulse.kpi.catalog import CATALOG, Family
 
@@ -44,6 +45,7 @@ UIDS = {"overview": "smm-pulse-overview", "brand": "smm-pulse-brand",
 ROWS = {Family.ENGAGEMENT: "Engagement and audience", Family.MENTIONS: "Mentions and sentiment",
         Family.VOICE: "Share of voice", Family.RESPONSE: "Response time"}
 FRESHNESS_UNIT = "timestamp"  # catalog entries shown as an age, not as a time series
+WINDOW = Variable("window")  # the window chosen on a dashboard
 
 
 def _base(key: str, title: str, description: str) -> dashboard.Dashboard:
@@ -56,9 +58,18 @@ def _base(key: str, title: str, description: str) -> dashboard.Dashboard:
     )
 
 
+def _custom_option(value: str) -> str:
+    """One value of a custom variable's comma-separated list.
+
+    Grafana splits the list at commas not preceded by a backslash and trims each value, so
+    a value ending in a backslash gets a space that keeps its backslash off the comma.
+    """
+    escaped = value.replace(",", "\\,")
+    return escaped + " " if escaped.endswith("\\") else escaped
+
+
 def _custom(name: str, label: str, values: list[str], default: str) -> dashboard.CustomVariable:
-    # Grafana splits a custom variable's values at commas not escaped with a backslash.
-    options = ",".join(value.replace(",", "\\,") for value in values)
+    options = ",".join(_custom_option(value) for value in values)
     return (dashboard.CustomVariable(name).label(label).values(options)
             .current(VariableOption(selected=True, text=default, value=default)))
 
@@ -83,7 +94,7 @@ def _brand_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Pa
     def window(target: object) -> str:
         return getattr(target, "window", None) or config.windows[-1]
 
-    yield freshness_panel("Newest event", f"brand={promql_string(name)}", span=3)
+    yield freshness_panel("Newest event", matcher("brand", name), span=3)
     er = t.engagement_rate
     yield stat_panel(
         f"ER by followers ({window(er)})",
@@ -149,12 +160,12 @@ def brand_detail(config: Config) -> dashboard.Dashboard:
         .with_variable(
             dashboard.QueryVariable("platform").label("Platform").datasource(DATASOURCE)
             .query('label_values({__name__=~"smm_window_interactions|smm_window_mentions|'
-                   'smm_window_unanswered_messages", brand="$brand"}, platform)')
+                   f'smm_window_unanswered_messages", {BRAND_MATCHER}}}, platform)')
             .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).sort(VariableSort.ALPHABETICAL_ASC)
             .multi(True).include_all(True).all_value(".*")
             .current(VariableOption(selected=True, text="All", value="$__all")))
         .with_variable(_window_variable(config))
-        .with_panel(freshness_panel("Newest event", 'brand="$brand", platform=~"$platform"',
+        .with_panel(freshness_panel("Newest event", f'{BRAND_MATCHER}, platform=~"$platform"',
                                     by="family", span=8))
     )
     shown = [k for k in CATALOG if k.unit != FRESHNESS_UNIT]
@@ -182,7 +193,7 @@ def competitors(config: Config) -> dashboard.Dashboard:
         if len(members) < 2:
             continue
         mentions = (f"sum by (brand) "
-                    f"({any_brand('smm_window_mentions', members, window='$window')})")
+                    f"({any_brand('smm_window_mentions', members, window=WINDOW)})")
         board = (
             board.with_row(dashboard.Row(f"{name} vs {', '.join(members[1:])}"))
             .with_panel(timeseries_panel(
@@ -194,7 +205,7 @@ def competitors(config: Config) -> dashboard.Dashboard:
                 [query(mentions, "{{brand}}")], "count"))
             .with_panel(timeseries_panel(
                 "Sentiment", "Mean sentiment of each member's scored mentions over $window.",
-                [query(any_brand("brand:smm_sentiment_score:mean", members, window="$window"),
+                [query(any_brand("brand:smm_sentiment_score:mean", members, window=WINDOW),
                        "{{brand}}")],
                 "score"))
         )

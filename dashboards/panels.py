@@ -33,12 +33,19 @@ GRAFANA_UNITS = {
     "times": "suffix:×",
 }
 
+# The brand variable in a query, for any brand name: Grafana's ``regex`` format escapes
+# every regex metacharacter (a backslash too), and a PromQL raw string (backquotes) takes
+# the result as it is. Grafana's default ``"$brand"`` does not escape quotes, and its
+# regex escapes are not valid escapes inside a double-quoted PromQL string. Left out:
+# backquotes and U+FFFD in a brand name (docs/alerts.md).
+BRAND_MATCHER = "brand=~`${brand:regex}`"
+
 # Where a catalog KPI is read from on the brand dashboard; the values are its variables.
 KPI_SELECTORS = {
-    Scope.WINDOW: 'brand="$brand", platform=~"$platform", window="$window"',
-    Scope.CURRENT: 'brand="$brand", platform=~"$platform"',
-    Scope.TOTAL: 'brand="$brand", platform=~"$platform"',
-    Scope.BRAND_WINDOW: 'brand="$brand", window="$window"',
+    Scope.WINDOW: f'{BRAND_MATCHER}, platform=~"$platform", window="$window"',
+    Scope.CURRENT: f'{BRAND_MATCHER}, platform=~"$platform"',
+    Scope.TOTAL: f'{BRAND_MATCHER}, platform=~"$platform"',
+    Scope.BRAND_WINDOW: f'{BRAND_MATCHER}, window="$window"',
 }
 
 # Age of the newest event: green while fresh, orange after 15 min, red after an hour.

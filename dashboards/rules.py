@@ -15,6 +15,7 @@ import yaml
 
 from dashboards.boards import UIDS
 from dashboards.promql import JOB, selector
+from dashboards.templating import go_template_literal
 from smm_pulse.config import Brand, Config, MinTarget, duration_seconds
 
 LAG_ALERT_MESSAGES = 10_000
@@ -50,15 +51,18 @@ def recording_rules(config: Config) -> list[Rule]:
 
 def _alert(name: str, brand: str, expr: str, duration: str, summary: str, description: str,
            severity: str = "warning", **labels: str) -> Rule:
+    """A goal alert of ``brand``; ``summary`` and ``description`` are Go templates already
+    (the brand in them goes through ``go_template_literal``)."""
     return {
         "alert": name,
         "expr": expr,
         "for": duration,
-        "labels": {"brand": brand, "severity": severity, **labels},
+        # Prometheus expands label values as templates too, not only annotations.
+        "labels": {"brand": go_template_literal(brand), "severity": severity, **labels},
         "annotations": {
             "summary": summary,
             "description": description,
-            "dashboard": DASHBOARD_URL + quote(brand),
+            "dashboard": go_template_literal(DASHBOARD_URL + quote(brand, safe="")),
         },
     }
 
@@ -77,11 +81,12 @@ def _ratio_below_goal(alert: str, kpi: str, metric: str, subject: str, summary: 
 def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
     """One alert per target of a brand; names say what they watch."""
     b = {"brand": name}
+    shown = go_template_literal(name)  # the brand as summaries print it
     targets = brand.targets
     if (t := targets.engagement_rate) is not None:
         yield _ratio_below_goal(
             "SmmEngagementRateBelowGoal", "engagement_rate", "smm_engagement_rate_ratio",
-            "ER by followers", f"{name}: engagement rate below goal on {{{{ $labels.platform }}}}",
+            "ER by followers", f"{shown}: engagement rate below goal on {{{{ $labels.platform }}}}",
             name, t)
     if (t := targets.sentiment_score) is not None:
         yield _alert(
@@ -89,7 +94,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f"{selector('brand:smm_sentiment_score:mean', **b, window=t.window)} < {t.min}"
             f" and {selector('brand:smm_window_scored_mentions:sum', **b, window=t.window)}"
             f" >= {t.min_mentions}", t.for_,
-            f"{name}: sentiment below goal",
+            f"{shown}: sentiment below goal",
             f"Mean sentiment over {t.window} is {{{{ $value | printf \"%.2f\" }}}}, goal at "
             f"least {t.min} (alerts only with {t.min_mentions}+ scored mentions).",
             kpi="sentiment_score")
@@ -102,20 +107,20 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f" and ignoring(window)"
             f" {selector('brand:smm_window_mentions:sum', **b, window=recent)}"
             f" >= {t.min_mentions}", t.for_,
-            f"{name}: mention spike",
+            f"{shown}: mention spike",
             f"Mentions over the last {recent} run at {{{{ $value | humanize }}}}/s, more than "
             f"{t.factor}x the usual rate (and at least {t.min_mentions} mentions).",
             severity="critical", kpi="mention_spike")
     if (t := targets.share_of_voice) is not None:
         yield _ratio_below_goal(
             "SmmShareOfVoiceBelowGoal", "share_of_voice", "smm_share_of_voice_ratio",
-            "Share of voice", f"{name}: share of voice below goal", name, t)
+            "Share of voice", f"{shown}: share of voice below goal", name, t)
     if (t := targets.response_time) is not None:
         yield _alert(
             "SmmResponseTimeAboveGoal", name,
             f"{selector('smm_response_time_seconds', **b, window=t.window, stat='mean')}"
             f" > {t.max}", t.for_,
-            f"{name}: slow replies on {{{{ $labels.platform }}}}",
+            f"{shown}: slow replies on {{{{ $labels.platform }}}}",
             f"Mean time to first reply over {t.window} is {{{{ $value | humanizeDuration }}}}, "
             f"goal at most {t.max:.0f} s.", kpi="response_time")
     if (t := targets.followers) is not None:
@@ -125,7 +130,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f"predict_linear({selector('brand:smm_followers:sum', **b)}[1d],"
             f" {deadline:.0f} - time())"
             f" < {t.target}", t.for_,
-            f"{name}: followers goal off track",
+            f"{shown}: followers goal off track",
             f"At the current pace followers reach {{{{ $value | printf \"%.0f\" }}}} by "
             f"{t.by}, goal {t.target}.", kpi="followers")
 

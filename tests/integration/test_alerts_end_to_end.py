@@ -7,12 +7,23 @@ the same burst is no spike for it), must stay quiet.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 import pytest
+import requests
+import yaml
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from dashboards.rules import render
+from smm_pulse.config import parse_config
 from tests.integration.conftest import Prometheus, Service, wait_until, write_config
+from tests.unit.test_hostile_brand_names import HOSTILE_BRANDS, RULES_ONLY_BRANDS
 
 pytestmark = pytest.mark.integration
 
@@ -86,3 +97,60 @@ def test_missed_goals_fire_for_their_brand_only(broker, tmp_path, prometheus):
         assert engagement["annotations"]["dashboard"].endswith("var-brand=lowbrand")
     finally:
         service.stop()
+
+
+@pytest.fixture
+def exporter() -> Iterator[tuple[int, CollectorRegistry]]:
+    """/metrics of a registry the test fills in, on a free port (no service needed)."""
+    registry = CollectorRegistry()
+
+    class Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = generate_latest(registry)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], registry
+    server.shutdown()
+
+
+def test_alerts_of_hostile_brand_names_carry_them_exactly(tmp_path: Path, prometheus, exporter):
+    """Brand names that look like Go templates, quotes or regexes, in a real Prometheus."""
+    brands = HOSTILE_BRANDS + RULES_ONLY_BRANDS
+    goal = {"engagement_rate": {"min": 0.5, "window": "1h", "for": "1s"}}
+    config = parse_config(yaml.safe_dump(
+        {"brands": {name: {"targets": goal} for name in brands}, "windows": ["5m", "1h"]},
+        allow_unicode=True), "hostile.yaml")
+    port, registry = exporter
+    ratio = Gauge("smm_engagement_rate_ratio", "ER", ["brand", "platform", "window"],
+                  registry=registry)
+    for name in brands:
+        ratio.labels(name, "vk", "1h").set(0.01)
+    rules = tmp_path / "rules.yml"
+    rules.write_text(render(config), encoding="utf-8")
+    prometheus.start(port, rules)
+
+    def engagement_alerts() -> list[dict]:
+        try:
+            alerts = firing_alerts(prometheus)
+        except requests.RequestException:  # Prometheus still starting
+            return []
+        return [a for a in alerts if a["labels"]["alertname"] == "SmmEngagementRateBelowGoal"]
+
+    def every_brand_fires() -> None:
+        assert sorted(a["labels"]["brand"] for a in engagement_alerts()) == sorted(brands)
+
+    wait_until(every_brand_fires, timeout=60)
+    for alert in engagement_alerts():
+        brand = alert["labels"]["brand"]
+        assert alert["annotations"]["summary"] == (
+            f"{brand}: engagement rate below goal on vk")
+        assert alert["annotations"]["dashboard"].endswith("var-brand=" + quote(brand, safe=""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,59 @@ def boards(config: Config) -> dict[str, dict]:
 
 def queries(board: dict) -> list[str]:
     return [t["expr"] for p in board["panels"] if p["type"] != "row" for t in p["targets"]]
+
+
+# Brand names that look like quoting, regexes, Go templates or Grafana variables.
+HOSTILE = Config.model_validate({"brands": {
+    name: {"competitors": [n for n in ('"', "\\", "{{ $value }}") if n != name]}
+    for name in ('"', "\\", "{{ $value }}", '=~".*"', "$window", "[[window]]", "x\u200f😀")}})
+# The brand variable, regex-escaped by Grafana, in a PromQL raw string (no escapes there).
+SAFE_BRAND_MATCHER = "brand=~`${brand:regex}`"
+# A Grafana variable reference: $name, [[name]], [[name:format]], ${name}, ${name:format}.
+GRAFANA_VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+)(?::(\w+))?\]\]|\$\{(\w+)(?::([^}]+))?\}")
+
+
+def grafana_variables(text: str) -> list[tuple[str, str | None]]:
+    """(name, format) of every variable Grafana would substitute in ``text``."""
+    return [(m[1] or m[2] or m[4], m[3] or m[5]) for m in GRAFANA_VARIABLE.finditer(text)]
+
+
+def variable_queries(board: dict) -> list[str]:
+    return [v["query"] for v in board.get("templating", {}).get("list", [])
+            if v["type"] == "query"]
+
+
+@pytest.mark.parametrize("config", [DEMO, HOSTILE], ids=["demo", "hostile"])
+def test_every_brand_selector_is_safe_for_any_brand_name(config):
+    """Fixed brands are quoted so Grafana finds no variable in them, while each dashboard
+    variable is still used; the brand variable is used in the regex format inside a raw
+    string only."""
+    uses_of_brand = 0
+    generated = boards(config)
+    for name, board in generated.items():
+        own = {v["name"] for v in board.get("templating", {}).get("list", [])}
+        used: set[str] = set()
+        for text in queries(board) + variable_queries(board):
+            found = grafana_variables(text)
+            used |= {n for n, _ in found}
+            assert {n for n, _ in found} <= own | {"__rate_interval"}, (name, text)
+            brand_uses = [use for use in found if use[0] == "brand"]
+            assert text.count(SAFE_BRAND_MATCHER) == len(brand_uses), (name, text)
+            uses_of_brand += len(brand_uses)
+        assert used >= own, name
+    brand = generated["brand.json"]  # where every query is of the chosen brand
+    assert uses_of_brand == len(queries(brand)) + len(variable_queries(brand))
+
+
+@pytest.mark.parametrize("config", [DEMO, HOSTILE], ids=["demo", "hostile"])
+def test_dashboards_with_a_window_variable_select_that_window_in_every_query(config):
+    """Quoting fixed label values must not quote the dashboard's own variables away."""
+    for name, board in boards(config).items():
+        if "window" not in {v["name"] for v in board.get("templating", {}).get("list", [])}:
+            continue
+        for text in queries(board):
+            windows = re.findall(r'\bwindow=~?"[^"]*"', text)
+            assert set(windows) <= {'window="$window"'}, (name, text)
 
 
 @pytest.mark.parametrize("config", [DEMO, BARE], ids=["demo", "bare"])
