@@ -143,6 +143,15 @@ def health_alerts(config: Config) -> list[Rule]:
          "annotations": {"summary": "SMM Pulse worker {{ $labels.instance }} is down",
                          "description": "Prometheus cannot scrape it; its brands' KPIs are "
                                         "stale until another worker takes them over."}},
+        {"alert": "SmmInternalErrors",
+         "expr": "sum by (instance, family) (increase(smm_internal_errors_total[10m])) > 0",
+         "for": "0m", "labels": {"severity": "critical"},
+         "annotations": {"summary": "SMM Pulse's {{ $labels.family }} agent failed on a message "
+                                    "on {{ $labels.instance }}",
+                         "description": "Its events are in the dead-letter topic with reason "
+                                        "internal_error and the error's text; the worker went "
+                                        "on. The worker's log has the traceback: a bug to "
+                                        "report."}},
         {"alert": "SmmDeadLettersHigh",
          "expr": 'sum by (topic) (rate(smm_events_total{outcome="rejected"}[5m]))'
                  " / sum by (topic) (rate(smm_events_total[5m])) > 0.05",

@@ -120,6 +120,17 @@ CASES: list[dict[str, Any]] = [
                    {"job": "smm-pulse", "instance": "w1", "severity": "critical"}),
         ],
     },
+    {  # one failed message on w1's engagement agent; none on w2
+        "input_series": [
+            series("smm_internal_errors_total", 'family="engagement",instance="w1"', "0x5 1x10"),
+            series("smm_internal_errors_total", 'family="engagement",instance="w2"', "0x15"),
+        ],
+        "alert_rule_test": [
+            firing("SmmInternalErrors", "8m",
+                   {"family": "engagement", "instance": "w1", "severity": "critical"}),
+            firing("SmmInternalErrors", "3m"),
+        ],
+    },
     {  # half the events rejected for 15 minutes
         "input_series": [
             series("smm_events_total", 'topic="smm.engagement",type="interaction",'
@@ -202,7 +213,7 @@ def test_every_goal_kind_of_the_contract_has_an_alert():
     kinds = {r["labels"].get("kpi") for g in rules["groups"] for r in g["rules"] if "alert" in r}
     assert kinds >= {"engagement_rate", "sentiment_score", "mention_spike", "share_of_voice",
                      "response_time", "followers"}
-    assert {"SmmWorkerDown", "SmmDeadLettersHigh", "SmmConsumerLagHigh", "SmmBrandSilent"} <= alerts
+    assert {"SmmWorkerDown", "SmmInternalErrors", "SmmDeadLettersHigh", "SmmConsumerLagHigh", "SmmBrandSilent"} <= alerts
 
 
 def test_brand_names_are_escaped_in_promql():
