@@ -15,11 +15,11 @@ import faust
 from faust.types import TableT, TopicT
 from prometheus_client import CollectorRegistry, Counter
 
-from agents.state import Expiring, Parts, Section, SeenEventIds, Views, WindowBuckets
 from agents.transport import Transport
 from smm_pulse.broker import end_offsets_skip_last_batch
 from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, INTERNAL_ERRORS, LATE_EVENTS, Family
+from smm_pulse.state import Expiring, Parts, Section, SeenEventIds, Views, WindowBuckets
 from smm_pulse.windows import Window
 from streams import codec
 from streams.dead_letters import DeadLetter
@@ -41,7 +41,7 @@ class Pipeline:
     names: TopicNames
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     family_topics: dict[Family, TopicT] = field(default_factory=dict)
-    # One table per family (why: agents/state.py, Section); sections by "<family>-<name>".
+    # One table per family (why: smm_pulse/state/section.py); sections by "<family>-<name>".
     tables: dict[Family, TableT] = field(default_factory=dict)
     sections: dict[str, Section] = field(default_factory=dict)
     # Called with (key, value) for each record a family's table restores from its changelog.

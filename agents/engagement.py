@@ -11,7 +11,6 @@ from collections import defaultdict
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import Parts, Views, expired_entries, is_replayed
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     FollowerTotals,
@@ -22,6 +21,7 @@ from smm_pulse.contributions import (
     record_followers,
 )
 from smm_pulse.kpi.catalog import Family
+from smm_pulse.state import Parts, Views, expired_entries, is_replayed
 from smm_pulse.windows import grain_seconds
 from streams.internal import Accounts, Interactions, Posts
 

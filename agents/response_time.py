@@ -11,9 +11,9 @@ from typing import Any
 
 from agents.app import Pipeline
 from agents.family import Batch, register_family_agent
-from agents.state import TOTAL, Parts, Views
 from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
+from smm_pulse.state import TOTAL, Parts, Views
 from streams.internal import Messages
 
 

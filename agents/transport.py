@@ -52,7 +52,7 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
 
 class Consumer(driver.Consumer):
     async def _commit(self, offsets: Mapping[TopicPartition, int]) -> bool:
-        # Table state is written behind (agents/state.py): durable before the offsets.
+        # Table state is written behind (smm_pulse/state): durable before the offsets.
         await self.app.before_commit()
         return await super()._commit(offsets)
 

@@ -213,7 +213,8 @@ def test_every_goal_kind_of_the_contract_has_an_alert():
     kinds = {r["labels"].get("kpi") for g in rules["groups"] for r in g["rules"] if "alert" in r}
     assert kinds >= {"engagement_rate", "sentiment_score", "mention_spike", "share_of_voice",
                      "response_time", "followers"}
-    assert {"SmmWorkerDown", "SmmInternalErrors", "SmmDeadLettersHigh", "SmmConsumerLagHigh", "SmmBrandSilent"} <= alerts
+    assert {"SmmWorkerDown", "SmmInternalErrors", "SmmDeadLettersHigh", "SmmConsumerLagHigh",
+            "SmmBrandSilent"} <= alerts
 
 
 def test_brand_names_are_escaped_in_promql():

@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from agents.state import MAX_UNSETTLED, TOTAL, Section, WindowBuckets
+from smm_pulse.state import MAX_UNSETTLED, TOTAL, Section, WindowBuckets
 from smm_pulse.windows import Window
 from tests.unit.test_seen_event_ids import DictTable, cells
 

@@ -1,7 +1,7 @@
 """Whatever prefix of a family's changelog survives a crash, replaying gives exact state.
 
 State is written behind: a flush before every offset commit writes each key
-changed since the last one (agents/state.py). Kafka keeps the writes of one
+changed since the last one (smm_pulse/state). Kafka keeps the writes of one
 changelog partition in order, so a worker killed at any moment leaves a prefix
 of them, and the committed offset is the one of the last flush that completed
 (or an earlier one: at-least-once). These tests cut the changelog at every

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.state import Section
+from smm_pulse.state import Section
 from tests.unit.test_seen_event_ids import DictTable
 
 

@@ -1,4 +1,4 @@
-"""Duplicate detection state (agents/state.py) on an in-memory stand-in for a Faust table."""
+"""Duplicate detection state (smm_pulse/state) on an in-memory stand-in for a Faust table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.state import Section, SeenEventIds, WindowBuckets
+from smm_pulse.state import Section, SeenEventIds, WindowBuckets
 from smm_pulse.windows import Window
 from streams.internal import Block
 

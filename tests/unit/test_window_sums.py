@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from agents.state import TOTAL, Section, WindowBuckets, table_key
+from smm_pulse.state import TOTAL, Section, WindowBuckets, table_key
 from smm_pulse.windows import Window, WindowSum, sum_counters
 from tests.unit.test_seen_event_ids import DictTable, cells
 
