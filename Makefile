@@ -43,8 +43,13 @@ tools:
 		fi; \
 	fi
 
+# The import contracts are checked on the package as installed (agents/, streams/ and
+# dashboards/ inside smm_pulse), built into .lint/ without touching the venv.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	rm -rf .lint
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --target .lint .
+	cd .lint && ../$(BIN)/lint-imports ../pyproject.toml
 
 unit: $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest tests/unit

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from agents.app import Pipeline
-from agents.family import Batch, register_family_agent
+from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     FollowerTotals,
@@ -21,9 +20,10 @@ from smm_pulse.contributions import (
     record_followers,
 )
 from smm_pulse.kpi.catalog import Family
+from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.state import Parts, Views, expired_entries, is_replayed
+from smm_pulse.streams.internal import Accounts, Interactions, Posts
 from smm_pulse.windows import grain_seconds
-from streams.internal import Accounts, Interactions, Posts
 
 
 class PostSnapshots:

@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 
 import orjson
 
-from agents.app import Pipeline
 from smm_pulse.kpi.catalog import Family
-from streams.dead_letters import DeadLetter, Source, dead_letter
-from streams.events import Rejection
-from streams.internal import Block, Packed, decode
+from smm_pulse.runtime.pipeline import Pipeline
+from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letter
+from smm_pulse.streams.events import Rejection
+from smm_pulse.streams.internal import Block, Packed, decode
 
 log = logging.getLogger(__name__)
 

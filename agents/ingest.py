@@ -30,11 +30,12 @@ from aiokafka import (
 )
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from agents.app import PRODUCER_BATCH_BYTES, Pipeline
-from agents.transport import FETCH_MAX_WAIT_MS
 from smm_pulse.kpi.catalog import Family
-from streams.dead_letters import DeadLetter, Source, dead_letters
-from streams.events import (
+from smm_pulse.runtime.faust_app import PRODUCER_BATCH_BYTES
+from smm_pulse.runtime.pipeline import Pipeline
+from smm_pulse.runtime.transport import FETCH_MAX_WAIT_MS
+from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letters
+from smm_pulse.streams.events import (
     BRAND,
     Declared,
     Event,
@@ -43,8 +44,8 @@ from streams.events import (
     by_kind,
     parse_message,
 )
-from streams.internal import BLOCK_OF, Packed, encoded
-from streams.topics import FAMILY_OF
+from smm_pulse.streams.internal import BLOCK_OF, Packed, encoded
+from smm_pulse.streams.topics import FAMILY_OF
 
 POLL_MESSAGES = 500  # per fetch round
 POLL_BYTES = 4 * 1024 * 1024  # a poll stops gathering fetch rounds at this size

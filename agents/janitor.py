@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from agents.app import Pipeline
+from smm_pulse.runtime.pipeline import Pipeline
 
 INTERVAL_SECONDS = 30.0
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from agents.app import Pipeline
-from agents.family import Batch, register_family_agent
-from agents.share_of_voice import VoiceCount, voice_count
+from smm_pulse.agents.family import Batch, register_family_agent
+from smm_pulse.agents.share_of_voice import VoiceCount, voice_count
 from smm_pulse.contributions import GrainSums, mention_scores
 from smm_pulse.kpi.catalog import Family
+from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.sentiment import scorer
+from smm_pulse.streams.internal import Mentions, Packed, VoiceCounts, encoded
 from smm_pulse.windows import grain_seconds
-from streams.internal import Mentions, Packed, VoiceCounts, encoded
 
 
 def register(pipeline: Pipeline) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from agents.app import Pipeline
-from agents.family import Batch, register_family_agent
+from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
+from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.state import TOTAL, Parts, Views
-from streams.internal import Messages
+from smm_pulse.streams.internal import Messages
 
 
 class Threads:

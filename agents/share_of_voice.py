@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from agents.app import Pipeline
-from agents.family import Batch, register_family_agent
+from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.contributions import GrainSums
 from smm_pulse.kpi.catalog import Family
+from smm_pulse.runtime.pipeline import Pipeline
+from smm_pulse.streams.internal import Mentions, VoiceCounts
 from smm_pulse.windows import grain_seconds
-from streams.internal import Mentions, VoiceCounts
 
 ALL_PLATFORMS = ""  # share of voice is across platforms
 

@@ -23,7 +23,8 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableSort,
 )
 
-from dashboards.panels import (
+from smm_pulse.config import Brand, Config
+from smm_pulse.dashboards.panels import (
     BRAND_MATCHER,
     DATASOURCE,
     at_least,
@@ -35,8 +36,7 @@ from dashboards.panels import (
     steps,
     timeseries_panel,
 )
-from dashboards.promql import JOB, Variable, any_brand, matcher, selector
-from smm_pulse.config import Brand, Config
+from smm_pulse.dashboards.promql import JOB, Variable, any_brand, matcher, selector
 from smm_pulse.kpi.catalog import CATALOG, Family
 
 TAG = "smm-pulse"

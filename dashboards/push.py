@@ -8,8 +8,8 @@ import orjson
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
-from dashboards.boards import render_all
 from smm_pulse.config import Config
+from smm_pulse.dashboards.boards import render_all
 
 FOLDER_UID = "smm-pulse"
 

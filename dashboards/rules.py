@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import yaml
 
-from dashboards.boards import UIDS
-from dashboards.promql import JOB, selector
-from dashboards.templating import go_template_literal
 from smm_pulse.config import Brand, Config, MinTarget, duration_seconds
+from smm_pulse.dashboards.boards import UIDS
+from smm_pulse.dashboards.promql import JOB, selector
+from smm_pulse.dashboards.templating import go_template_literal
 
 LAG_ALERT_MESSAGES = 10_000
 # The brand dashboard (dashboards/boards.py) on the compose stack's Grafana.

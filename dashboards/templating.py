@@ -7,7 +7,7 @@ named ``x{{y`` would make the whole rule file fail to load.
 
 from __future__ import annotations
 
-from dashboards.promql import go_string
+from smm_pulse.dashboards.promql import go_string
 
 
 def go_template_literal(text: str) -> str:

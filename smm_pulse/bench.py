@@ -37,9 +37,9 @@ import requests
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from agents.ingest import READING_INPUT
-from smm_pulse.broker import EmbeddedBroker
+from smm_pulse.agents.ingest import READING_INPUT
 from smm_pulse.kpi.formulas import nearest_rank
+from smm_pulse.runtime.broker import EmbeddedBroker
 
 # Faust's "Ready" (the KPI agents have their partitions) and the ingest's line: before
 # session 27 the ingest joined its consumer group only after "Ready", 5 s later.

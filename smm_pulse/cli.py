@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 from tqdm import tqdm
 
-from smm_pulse.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.config import Config, ConfigError, Topics, load_config
+from smm_pulse.runtime.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.sentiment import MODEL_ENV
 
 if TYPE_CHECKING:
@@ -56,9 +56,9 @@ def up(
         help="Worker's local files (default: ./<app_id>-data).")] = None,
 ) -> None:
     """Run the service: embedded broker (unless SMM_KAFKA_BOOTSTRAP is set), worker, /metrics."""
-    from agents.app import create_pipeline
-    from smm_pulse import runtime
     from smm_pulse.demo.feeder import DemoFeeder, default_config_path
+    from smm_pulse.runtime import memory
+    from smm_pulse.wiring import create_pipeline
 
     settings = _load(config or (Path(default_config_path()) if demo else None))
     if data_dir is not None:
@@ -70,8 +70,8 @@ def up(
     bootstrap = bootstrap or broker.bootstrap  # type: ignore[union-attr]
     feeder = DemoFeeder(settings, bootstrap) if demo else None
     typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://{bind}:{port}/metrics", err=True)
-    runtime.return_large_buffers_to_os()
-    runtime.GcSettings().install()
+    memory.return_large_buffers_to_os()
+    memory.GcSettings().install()
     try:
         pipeline = create_pipeline(settings, bootstrap, port, bind, data_dir)
         if feeder:
@@ -136,7 +136,7 @@ def feed(
 @app.command()
 def rules(config: ConfigOption = None) -> None:
     """Print the Prometheus rule file: recording rules, goal alerts, health alerts."""
-    from dashboards.rules import render
+    from smm_pulse.dashboards.rules import render
 
     typer.echo(render(_load(config)), nl=False)
 
@@ -157,7 +157,7 @@ def dashboards(
     if out is None:
         typer.echo("give --out DIR (or use: smm-pulse dashboards push)", err=True)
         raise typer.Exit(2)
-    from dashboards.boards import render_all
+    from smm_pulse.dashboards.boards import render_all
 
     out.mkdir(parents=True, exist_ok=True)
     for name, text in render_all(_load(config)).items():
@@ -175,7 +175,7 @@ def push(
     folder: Annotated[str, typer.Option(help="Folder title.")] = "SMM Pulse",
 ) -> None:
     """Create or update the dashboards in a running Grafana."""
-    from dashboards.push import push as push_dashboards
+    from smm_pulse.dashboards.push import push as push_dashboards
 
     pushed = push_dashboards(_load(config), url, token, folder)
     for link in pushed.dashboards:
@@ -265,7 +265,9 @@ def bench(
     (docs/benchmarks.md)."""
     import orjson
 
-    from smm_pulse.bench import run, soak
+    with _user_error(ModuleNotFoundError, "the bench needs its extra, pip install "
+                     "'smm-pulse[bench]': "):
+        from smm_pulse.bench import run, soak
 
     if soak_minutes is not None:
         soaked = soak(soak_minutes, soak_rate)

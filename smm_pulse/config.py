@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from streams.events import normalize_brand
+from smm_pulse.streams.events import normalize_brand
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")

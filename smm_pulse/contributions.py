@@ -15,9 +15,9 @@ from itertools import compress
 from operator import itemgetter, sub
 
 from smm_pulse.kpi.formulas import sentiment_label
+from smm_pulse.streams.events import POST_COUNTERS
+from smm_pulse.streams.internal import Interactions, Mentions
 from smm_pulse.windows import Window
-from streams.events import POST_COUNTERS
-from streams.internal import Interactions, Mentions
 
 # interaction action -> (counter, sign)
 ACTION_COUNTER: dict[str, tuple[str, int]] = {

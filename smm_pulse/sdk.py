@@ -16,7 +16,7 @@ import orjson
 from kafka import KafkaProducer
 
 from smm_pulse.config import Topics
-from streams.topics import INPUT_TOPIC_OF_TYPE
+from smm_pulse.streams.topics import INPUT_TOPIC_OF_TYPE
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from streams.events import Rejection, item_bytes
+from smm_pulse.streams.events import Rejection, item_bytes
 
 VALUE_LIMIT = 512 * 1024
 KEY_LIMIT = 1024

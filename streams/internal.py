@@ -25,7 +25,7 @@ import msgspec
 from msgspec import Struct
 from msgspec.structs import astuple
 
-from streams.events import (
+from smm_pulse.streams.events import (
     POST_COUNTERS,
     AccountMetrics,
     Event,

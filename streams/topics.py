@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from aiokafka.partitioner import murmur2
 
-from streams import events
+from smm_pulse.streams import events
 
 
 class Family(StrEnum):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from smm_pulse.kpi import formulas as f
-from streams.topics import Family
+from smm_pulse.streams.topics import Family
 
 
 class Scope(StrEnum):

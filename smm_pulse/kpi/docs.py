@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smm_pulse.kpi.catalog import CATALOG, SERVICE_METRICS, Scope
-from streams.events import REASONS
+from smm_pulse.streams.events import REASONS
 
 HEADER = """# Metrics
 

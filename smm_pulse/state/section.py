@@ -44,7 +44,7 @@ class Section:
 
     Writes are behind: a value changes in memory at once (views read it) and
     reaches the changelog at the next ``flush``, which the worker runs before
-    every offset commit (agents/transport.py). A key written by a thousand
+    every offset commit (smm_pulse/runtime/transport.py). A key written by a thousand
     batches between two commits costs one changelog record.
 
     Call ``on_restored`` for every record the table restores from its changelog.

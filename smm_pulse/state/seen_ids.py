@@ -7,7 +7,7 @@ from itertools import chain
 from typing import Any
 
 from smm_pulse.state.section import Parts, Section, expired_entries, restored_parts
-from streams.internal import Block
+from smm_pulse.streams.internal import Block
 
 
 class SeenEventIds:

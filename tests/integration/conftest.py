@@ -19,7 +19,7 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from smm_pulse.broker import EmbeddedBroker
+from smm_pulse.runtime.broker import EmbeddedBroker
 
 SERVICE_START_TIMEOUT = 120.0
 

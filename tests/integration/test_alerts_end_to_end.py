@@ -20,10 +20,10 @@ import requests
 import yaml
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from dashboards.rules import render
 from smm_pulse.config import parse_config
+from smm_pulse.dashboards.rules import render
 from tests.integration.conftest import Prometheus, Service, wait_until, write_config
-from tests.unit.test_hostile_brand_names import HOSTILE_BRANDS, RULES_ONLY_BRANDS
+from tests.unit.tools.test_hostile_brand_names import HOSTILE_BRANDS, RULES_ONLY_BRANDS
 
 pytestmark = pytest.mark.integration
 

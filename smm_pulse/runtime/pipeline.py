@@ -1,0 +1,206 @@
+"""The pipeline: what the agents, the janitor and the web layer share about one worker's state.
+
+It holds the configuration, the Faust app, the topics and tables, the state
+sections of each KPI family and the service's own counters; the agents add
+their state to it when they register (smm_pulse/wiring.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from faust.types import TableT, TopicT
+from prometheus_client import CollectorRegistry, Counter
+
+from smm_pulse.config import Config
+from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, INTERNAL_ERRORS, LATE_EVENTS
+from smm_pulse.runtime.faust_app import App
+from smm_pulse.state import Expiring, Parts, Section, SeenEventIds, Views, WindowBuckets
+from smm_pulse.streams.dead_letters import DeadLetter
+from smm_pulse.streams.events import KNOWN_PLATFORMS, Declared
+from smm_pulse.streams.topics import BrandPartitions, Family, TopicNames
+from smm_pulse.windows import Window
+
+# Event ids are remembered for the longest window plus this long (default an hour), so
+# a collector's retry of an event that is already outside every window is still caught.
+DEDUP_EXTRA_ENV = "SMM_PULSE_DEDUP_EXTRA_SECONDS"
+DEDUP_EXTRA_SECONDS = 3600.0
+
+
+@dataclass
+class Pipeline:
+    """Everything the agents, the janitor and the exporter share."""
+
+    config: Config
+    app: App
+    names: TopicNames
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    family_topics: dict[Family, TopicT] = field(default_factory=dict)
+    # One table per family (why: smm_pulse/state/section.py); sections by "<family>-<name>".
+    tables: dict[Family, TableT] = field(default_factory=dict)
+    sections: dict[str, Section] = field(default_factory=dict)
+    # Called with (key, value) for each record a family's table restores from its changelog.
+    restore_listeners: dict[Family, list[Callable[[str, Any], None]]] = field(
+        default_factory=dict)
+    # What the janitor expires, and where the exporter reads each family's KPI views.
+    expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
+    # Each family's window buckets: what they keep is added before any read of state.
+    window_buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
+    views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
+    # Messages not yet read per input topic (the ingest stage reads them, not Faust).
+    input_lag: Callable[[], dict[str, int]] = dict
+    # Where the agents write dead letters (the ingest has a producer of its own).
+    dead_letter_topic: TopicT | None = None
+
+    def __post_init__(self) -> None:
+        self.windows = tuple(Window.parse(w) for w in self.config.windows)
+        # The brand partition of a brand (a dict lookup: called for every post and bucket).
+        self.partition_of: Callable[[str], int] = BrandPartitions(
+            self.config.partitions).__getitem__
+        (self.events_total, self.dead_letters_total, self.late_events_total,
+         self.internal_errors_total) = (
+            Counter(m.name, m.help, m.labels, registry=self.registry)
+            for m in (EVENTS, DEAD_LETTERS, LATE_EVENTS, INTERNAL_ERRORS)
+        )
+        for family in Family:  # exported at 0 from the start: alerts see the series
+            self.internal_errors_total.labels(family.value)
+
+    def send_dead_letter(self, letter: DeadLetter) -> None:
+        """Queue a record for the dead-letter topic; sent before the next offset commit."""
+        assert self.dead_letter_topic is not None, "create_pipeline sets the topic"
+        self.dead_letter_topic.send_soon(key=letter.key, value=letter.value,
+                                         headers=letter.headers)
+
+    @property
+    def horizon_seconds(self) -> int:
+        return self.config.longest_window_seconds
+
+    @functools.cached_property
+    def declared(self) -> Declared:
+        """The brands and platforms the ingest accepts."""
+        platforms = KNOWN_PLATFORMS | set(self.config.platforms)
+        return Declared(self.config.brands.__contains__, platforms.__contains__)
+
+    def owned_partitions(self, family: Family) -> set[int]:
+        """Partitions of a family's topic this worker actively owns (not standbys)."""
+        return self.family_partitions(self.app.assignor.assigned_actives(), family)
+
+    def buckets(self, family: Family) -> WindowBuckets:
+        """A family's window buckets, expired by the janitor."""
+        buckets = WindowBuckets(self.section(family, "buckets"), self.windows)
+        self.on_restore(family, buckets.on_restored)
+        self.expiring.append((family, buckets))
+        self.window_buckets[family] = buckets
+        return buckets
+
+    def seen_ids(self, family: Family) -> SeenEventIds:
+        """A family's duplicate detection, expired by the janitor."""
+        # Keyed by the batch's (partition, offset): the partition is the first part.
+        seen = SeenEventIds(self.section(family, "seen", partition_of=lambda parts: parts[0]),
+                            self.horizon_seconds + dedup_extra_seconds())
+        self.on_restore(family, seen.on_changelog_value)
+        self.expiring.append((family, seen))
+        return seen
+
+    def section(
+        self,
+        family: Family,
+        name: str,
+        *,
+        baseline: bool = False,
+        partition_of: Callable[[Parts], int] | None = None,
+    ) -> Section:
+        """A kind of state inside the family's table; keys start with the brand by default."""
+        partition_of_brand = self.partition_of
+        section = Section(self.table(family), name,
+                          partition_of or (lambda parts: partition_of_brand(parts[0])),
+                          baseline=baseline)
+        self.sections[f"{family.value}-{name}"] = section
+        self.on_restore(family, section.on_restored)
+        return section
+
+    def flush_state(self) -> dict[TableT, set[int]]:
+        """Send every section's changes to the changelogs; the partitions written per table.
+
+        Baseline sections go last: a crash during the flush may keep counters
+        that already include a snapshot's difference while losing the post
+        state it came from (the replay then recomputes it and the counters'
+        offset guards skip it), never the other way round. Buckets settle
+        first, so the counters hold every post snapshot written so far.
+        """
+        self.settle_buckets()
+        written: dict[TableT, set[int]] = {}
+        for family, table in self.tables.items():
+            owned = self.owned_partitions(family)
+            for section in sorted(self.sections_of(family), key=lambda s: s.baseline):
+                written.setdefault(table, set()).update(section.flush(owned))
+        return written
+
+    def settle_buckets(self) -> None:
+        """Add the batches window buckets keep until read (``WindowBuckets.settle``)."""
+        for buckets in self.window_buckets.values():
+            buckets.settle()
+
+    def hold_changes(self, revoked: set[int], family: Family) -> None:
+        """Set aside unflushed changes of revoked partitions (``Section.hold_changes``).
+
+        Kept bucket batches are added first: memory holds every batch
+        processed, as it did when batches were added one by one.
+        """
+        if family in self.window_buckets:
+            self.window_buckets[family].settle()
+        for section in self.sections_of(family):
+            section.hold_changes(revoked)
+
+    def resume_changes(self, assigned: set[int], family: Family) -> None:
+        """Held changes of partitions assigned (back) to this worker are flushed again."""
+        for section in self.sections_of(family):
+            section.resume_changes(assigned)
+
+    def family_partitions(self, tps: set[Any], family: Family) -> set[int]:
+        """The partitions of the family's topic among ``tps`` (Faust's topic partitions)."""
+        topic = self.names.family(family)
+        return {tp.partition for tp in tps if tp.topic == topic}
+
+    def sections_of(self, family: Family) -> list[Section]:
+        return [s for s in self.sections.values() if s.table is self.tables.get(family)]
+
+    def on_restore(self, family: Family, listener: Callable[[str, Any], None]) -> None:
+        """Call ``listener(key, value)`` for each record the family's table restores."""
+        self.restore_listeners.setdefault(family, []).append(listener)
+
+    def table(self, family: Family) -> TableT:
+        if family not in self.tables:
+            listeners = self.restore_listeners.setdefault(family, [])
+
+            async def on_restored(event: Any) -> None:
+                for listener in listeners:
+                    listener(event.key, event.value)
+
+            self.tables[family] = self.app.Table(
+                f"{family.value}-state",
+                default=None,
+                partitions=self.config.partitions,
+                on_changelog_event=on_restored,
+                # keys and values are JSON (Faust's default, with orjson)
+            )
+        return self.tables[family]
+
+
+
+def dedup_extra_seconds() -> float:
+    text = os.environ.get(DEDUP_EXTRA_ENV)
+    if text is None:
+        return DEDUP_EXTRA_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{DEDUP_EXTRA_ENV} must be a number of seconds >= 0, not {text!r}")
+    return seconds
+

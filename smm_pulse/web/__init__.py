@@ -1,0 +1,1 @@
+"""What the worker's web port serves: Prometheus's /metrics, the JSON API and a health route."""

@@ -1,0 +1,198 @@
+"""Prometheus exporter: the KPI catalog evaluated on the tables at scrape time.
+
+Values are computed when Prometheus scrapes, at the wall clock of the scrape, so
+trailing windows are always current. Only brands whose partition this worker
+actively owns are exported; when a partition moves away its series vanish with
+the next scrape (no stale series), and its new owner starts exporting them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+from smm_pulse.kpi.catalog import (
+    CATALOG,
+    CONSUMER_LAG,
+    LABELS,
+    STATE_KEYS,
+    Family,
+    Kpi,
+    Scope,
+    ServiceMetric,
+)
+from smm_pulse.runtime.pipeline import Pipeline
+from smm_pulse.state import TOTAL
+
+WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
+
+
+Sample = tuple[Kpi, tuple[str, ...], float]  # KPI, label values in ``kpi.labels`` order, value
+
+
+# Label values in ``LABELS[scope]`` order, picked from (brand, platform, window): every
+# scope has at least two labels, so each getter returns a tuple.
+_CONTEXT = ("brand", "platform", "window")
+_SCOPE_LABELS = {scope: itemgetter(*(_CONTEXT.index(name) for name in names))
+                 for scope, names in LABELS.items()}
+
+
+def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
+                names: Collection[str] | None = None) -> Iterator[Sample]:
+    """The KPI catalog evaluated on the views of owned, declared brands (or one brand).
+
+    ``names``: only these metrics (sample names, as exposed); a family none of
+    them needs is not computed at all.
+    """
+    windows = [window.name for window in pipeline.windows]
+    for family, source in pipeline.views.items():
+        kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
+                 windows if k.scope in WINDOWED else [TOTAL])
+                for k in CATALOG
+                if k.family is family and (names is None or exposed_name(k) in names)]
+        if not kpis:
+            continue
+        for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
+            if brand is not None and pair_brand != brand:
+                continue
+            for kpi, scope_labels, const_values, view_names in kpis:
+                for view_name in view_names:
+                    value = kpi.value(views[view_name])
+                    if value is None:  # absent, never 0 or NaN, when undefined
+                        continue
+                    context = (pair_brand, platform, "" if view_name == TOTAL else view_name)
+                    yield kpi, scope_labels(context) + const_values, value
+
+
+def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:
+    """(pair, views) of brands still declared whose partition this worker actively owns."""
+    owned = pipeline.owned_partitions(family)
+    declared = pipeline.config.brands
+    return [(pair, value) for pair, value in by_pair.items()
+            if pair[0] in declared and pipeline.partition_of(pair[0]) in owned]
+
+
+def render_kpis(samples: Iterable[Sample], names: Collection[str] | None = None) -> bytes:
+    """Prometheus text format of the samples, as prometheus_client writes it.
+
+    Written here because prometheus_client's exposition costs ~30 µs a sample
+    (label name checks, Sample objects), seconds of the event loop per scrape
+    with hundreds of brands; tests/unit/test_exporter.py checks both agree.
+    ``names``: the metrics whose HELP and TYPE lines to write (default: all).
+    """
+    lines: dict[str, list[str]] = {metric: [header] for metric, header in _HEADERS.items()
+                                   if names is None or _EXPOSED[metric] in names}
+    if len(_SERIES) > MAX_CACHED_SERIES:
+        _SERIES.clear()
+    for kpi, values, value in samples:
+        key = (id(kpi), values)
+        series = _SERIES.get(key)
+        if series is None:
+            series = _SERIES[key] = _series(kpi, values)
+        # floatToGoString only rewrites numbers from 1e6 up, inf and NaN: the same text.
+        number = repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
+        lines[kpi.metric].append(f"{series} {number}\n")
+    return "".join(line for metric_lines in lines.values() for line in metric_lines).encode()
+
+
+# The series part of a sample line ('name{label="value",...}') by (KPI, label values):
+# series persist from scrape to scrape, so each is written once (bounded: brands are
+# declared; the cache starts afresh should platforms grow past the bound).
+_SERIES: dict[tuple[int, tuple[str, ...]], str] = {}
+MAX_CACHED_SERIES = 1_000_000
+
+
+def _series(kpi: Kpi, values: tuple[str, ...]) -> str:
+    labels = ",".join(f'{name}="{_escape_label(v)}"'
+                      for name, v in sorted(zip(kpi.labels, values, strict=True)))
+    return f"{exposed_name(kpi)}{{{labels}}}"
+
+
+def exposed_name(kpi: Kpi) -> str:
+    """The sample name: counters end in ``_total``."""
+    return kpi.metric.removesuffix("_total") + "_total" if kpi.scope is Scope.TOTAL else kpi.metric
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _escape_label(value: str) -> str:
+    """As in HELP text, and quotes too."""
+    return _escape_help(value).replace('"', '\\"')
+
+
+def _header(kpi: Kpi) -> str:
+    kind = "counter" if kpi.scope is Scope.TOTAL else "gauge"
+    name = exposed_name(kpi)
+    return f"# HELP {name} {_escape_help(kpi.help)}\n# TYPE {name} {kind}\n"
+
+
+# HELP and TYPE per metric, from its first catalog entry (KPIs told apart by
+# constant labels share a metric): the same at every scrape, so built once.
+_HEADERS: dict[str, str] = {}
+_EXPOSED: dict[str, str] = {}  # catalog metric -> sample name
+for _kpi in CATALOG:
+    _HEADERS.setdefault(_kpi.metric, _header(_kpi))
+    _EXPOSED[_kpi.metric] = exposed_name(_kpi)
+
+
+def _gauge(metric: ServiceMetric) -> GaugeMetricFamily:
+    return GaugeMetricFamily(metric.name, metric.help, labels=list(metric.labels))
+
+
+class HealthCollector(Collector):
+    """The worker's own gauges that are computed at scrape time: state keys, consumer lag."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def describe(self) -> list[Metric]:
+        # The names only (values depend on ownership at scrape time); a registry restricted
+        # to some names (/metrics?name[]=...) finds its collectors by these.
+        return [_gauge(STATE_KEYS), _gauge(CONSUMER_LAG)]
+
+    def collect(self) -> Iterator[Metric]:
+        state = _gauge(STATE_KEYS)
+        self.pipeline.settle_buckets()  # buckets being kept count once written
+        for name, section in sorted(self.pipeline.sections.items()):
+            state.add_metric([name], len(section))
+        yield state
+        yield self._consumer_lag()
+
+    def _consumer_lag(self) -> Metric:
+        """Input topics from the ingest stage; internal ones from Faust's monitor (owned only)."""
+        monitor = self.pipeline.app.monitor
+        lag = self.pipeline.input_lag()
+        for tp in self.pipeline.app.assignor.assigned_actives():
+            end = monitor.tp_end_offsets.get(tp)
+            if end is not None:
+                read = monitor.tp_read_offsets.get(tp, -1)
+                lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - read - 1)
+        metric = _gauge(CONSUMER_LAG)
+        for topic, messages in sorted(lag.items()):
+            metric.add_metric([topic], messages)
+        return metric
+
+
+def register(pipeline: Pipeline) -> None:
+    pipeline.registry.register(HealthCollector(pipeline))
+
+    @pipeline.app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        # ?name[]=a&name[]=b: only those metrics, as prometheus_client's own handler does
+        # (a probe polling one series need not pay for all of them).
+        names = set(request.query.getall("name[]", [])) or None
+        registry = pipeline.registry if names is None else \
+            pipeline.registry.restricted_registry(names)
+        body = generate_latest(registry) + render_kpis(
+            kpi_samples(pipeline, time.time(), names=names), names)
+        # aiohttp refuses a charset in content_type, so the header is set as is.
+        return web.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

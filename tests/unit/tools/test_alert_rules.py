@@ -1,0 +1,225 @@
+"""Generated alert rules under ``promtool test rules``: every alert kind, firing and not firing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from smm_pulse.config import Config, parse_config
+from smm_pulse.dashboards.rules import rule_file
+from tests.unit.core.contract_example import CONTRACT_EXAMPLE
+
+CONFIG = CONTRACT_EXAMPLE
+ACME = 'brand="acme"'
+
+
+def series(name: str, labels: str, values: str) -> dict[str, str]:
+    return {"series": f"{name}{{{labels}}}", "values": values}
+
+
+def firing(alert: str, at: str, *label_sets: dict[str, str]) -> dict[str, Any]:
+    return {"eval_time": at, "alertname": alert,
+            "exp_alerts": [{"exp_labels": labels} for labels in label_sets]}
+
+
+def goal(kpi: str, **labels: str) -> dict[str, str]:
+    return {"brand": "acme", "severity": "warning", "kpi": kpi, **labels}
+
+
+CASES: list[dict[str, Any]] = [
+    {  # ER below 3% on vk fires after 30m; telegram at 5% does not
+        "input_series": [
+            series("smm_engagement_rate_ratio", f'{ACME},platform="vk",window="24h"', "0.01x60"),
+            series("smm_engagement_rate_ratio", f'{ACME},platform="tg",window="24h"', "0.05x60"),
+        ],
+        "alert_rule_test": [
+            firing("SmmEngagementRateBelowGoal", "20m"),
+            firing("SmmEngagementRateBelowGoal", "40m",
+                   goal("engagement_rate", platform="vk", window="24h")),
+        ],
+    },
+    {  # negative sentiment with enough scored mentions fires; with too few it does not
+        "input_series": [
+            series("smm_sentiment_score", f'{ACME},platform="vk",window="1h"', "-0.5x40"),
+            series("smm_window_scored_mentions", f'{ACME},platform="vk",window="1h"',
+                   "30x20 5x20"),
+        ],
+        "alert_rule_test": [
+            firing("SmmSentimentBelowGoal", "18m", goal("sentiment_score", window="1h")),
+            firing("SmmSentimentBelowGoal", "38m"),
+        ],
+    },
+    {  # 100 mentions in 5m against a quiet day: spike
+        "input_series": [
+            series("smm_window_mentions", f'{ACME},platform="vk",window="5m"', "100x10"),
+            series("smm_window_mentions", f'{ACME},platform="vk",window="24h"', "400x10"),
+        ],
+        "alert_rule_test": [
+            firing("SmmMentionSpike", "8m", goal("mention_spike", severity="critical")),
+        ],
+    },
+    {  # as many mentions every 5 minutes all day long: no spike
+        "input_series": [
+            series("smm_window_mentions", f'{ACME},platform="vk",window="5m"', "100x10"),
+            series("smm_window_mentions", f'{ACME},platform="vk",window="24h"', "28800x10"),
+        ],
+        "alert_rule_test": [firing("SmmMentionSpike", "8m")],
+    },
+    {  # a jump from nothing that is below the minimum volume: no spike
+        "input_series": [
+            series("smm_window_mentions", f'{ACME},platform="vk",window="5m"', "10x10"),
+            series("smm_window_mentions", f'{ACME},platform="vk",window="24h"', "10x10"),
+        ],
+        "alert_rule_test": [firing("SmmMentionSpike", "8m")],
+    },
+    {
+        "input_series": [
+            series("smm_share_of_voice_ratio", f'{ACME},window="24h"', "0.1x90"),
+            series("smm_share_of_voice_ratio", 'brand="globex",window="24h"', "0.1x90"),
+        ],
+        "alert_rule_test": [
+            firing("SmmShareOfVoiceBelowGoal", "70m", goal("share_of_voice", window="24h")),
+        ],
+    },
+    {  # 30% is within the 25% goal
+        "input_series": [series("smm_share_of_voice_ratio", f'{ACME},window="24h"', "0.3x90")],
+        "alert_rule_test": [firing("SmmShareOfVoiceBelowGoal", "70m")],
+    },
+    {  # mean above an hour fires; p90 is not what the goal watches
+        "input_series": [
+            series("smm_response_time_seconds", f'{ACME},platform="vk",window="24h",stat="mean"',
+                   "7200x90"),
+            series("smm_response_time_seconds", f'{ACME},platform="tg",window="24h",stat="p90"',
+                   "7200x90"),
+        ],
+        "alert_rule_test": [
+            firing("SmmResponseTimeAboveGoal", "70m",
+                   goal("response_time", platform="vk", window="24h", stat="mean")),
+        ],
+    },
+    {  # flat followers will not reach 50,000 by the goal date
+        "input_series": [series("smm_followers", f'{ACME},platform="vk"', "1000x120")],
+        "alert_rule_test": [firing("SmmFollowersGoalOffTrack", "90m", goal("followers"))],
+    },
+    {  # +10 a minute reaches it easily
+        "input_series": [series("smm_followers", f'{ACME},platform="vk"', "1000+10x120")],
+        "alert_rule_test": [firing("SmmFollowersGoalOffTrack", "90m")],
+    },
+    {
+        "input_series": [
+            series("up", 'job="smm-pulse",instance="w1"', "1 0x5"),
+            series("up", 'job="smm-pulse",instance="w2"', "1x5"),
+        ],
+        "alert_rule_test": [
+            firing("SmmWorkerDown", "3m",
+                   {"job": "smm-pulse", "instance": "w1", "severity": "critical"}),
+        ],
+    },
+    {  # one failed message on w1's engagement agent; none on w2
+        "input_series": [
+            series("smm_internal_errors_total", 'family="engagement",instance="w1"', "0x5 1x10"),
+            series("smm_internal_errors_total", 'family="engagement",instance="w2"', "0x15"),
+        ],
+        "alert_rule_test": [
+            firing("SmmInternalErrors", "8m",
+                   {"family": "engagement", "instance": "w1", "severity": "critical"}),
+            firing("SmmInternalErrors", "3m"),
+        ],
+    },
+    {  # half the events rejected for 15 minutes
+        "input_series": [
+            series("smm_events_total", 'topic="smm.engagement",type="interaction",'
+                   'outcome="rejected"', "0+10x30"),
+            series("smm_events_total", 'topic="smm.engagement",type="interaction",'
+                   'outcome="accepted"', "0+10x30"),
+            series("smm_events_total", 'topic="smm.mentions",type="mention",outcome="accepted"',
+                   "0+10x30"),
+        ],
+        "alert_rule_test": [
+            firing("SmmDeadLettersHigh", "20m", {"topic": "smm.engagement", "severity": "warning"}),
+        ],
+    },
+    {  # two workers' lag on one topic adds up past 10,000; a smaller lag elsewhere does not
+        "input_series": [
+            series("smm_consumer_lag_messages", 'topic="smm.engagement",instance="w1"', "6000x20"),
+            series("smm_consumer_lag_messages", 'topic="smm.engagement",instance="w2"', "6000x20"),
+            series("smm_consumer_lag_messages", 'topic="smm.mentions",instance="w1"', "9000x20"),
+        ],
+        "alert_rule_test": [
+            firing("SmmConsumerLagHigh", "15m", {"topic": "smm.engagement", "severity": "warning"}),
+        ],
+    },
+    {
+        "input_series": [
+            series("smm_window_interactions", f'{ACME},platform="vk",window="24h"', "0x90"),
+            series("smm_window_mentions", f'{ACME},platform="vk",window="24h"', "0x90"),
+            series("smm_window_interactions", 'brand="globex",platform="vk",window="24h"', "5x90"),
+            series("smm_window_mentions", 'brand="globex",platform="vk",window="24h"', "0x90"),
+        ],
+        "alert_rule_test": [
+            firing("SmmBrandSilent", "70m",
+                   {"brand": "acme", "platform": "vk", "severity": "info"}),
+        ],
+    },
+]
+
+
+def without_annotations(rules: dict[str, Any]) -> dict[str, Any]:
+    """promtool compares annotations exactly; the end-to-end test checks rendered ones."""
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)
+    return rules
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    found = shutil.which("promtool")
+    assert found, "promtool is missing: apt-get install prometheus (make test does it as root)"
+    return found
+
+
+def test_generated_rules_are_valid(promtool: str, tmp_path: Path):
+    rules = tmp_path / "rules.yml"
+    rules.write_text(yaml.safe_dump(rule_file(parse_config(CONFIG, "smm.yaml"))))
+    done = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_alert_kind_fires_and_holds_back_as_promtool_evaluates_it(promtool, tmp_path):
+    rules = tmp_path / "rules.yml"
+    rules.write_text(yaml.safe_dump(without_annotations(
+        rule_file(parse_config(CONFIG, "smm.yaml")))))
+    tests = tmp_path / "tests.yml"
+    tests.write_text(yaml.safe_dump({
+        "rule_files": [rules.name],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", **case} for case in CASES],
+    }))
+    done = subprocess.run([promtool, "test", "rules", str(tests)], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_goal_kind_of_the_contract_has_an_alert():
+    rules = rule_file(parse_config(CONFIG, "smm.yaml"))
+    alerts = {r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
+    kinds = {r["labels"].get("kpi") for g in rules["groups"] for r in g["rules"] if "alert" in r}
+    assert kinds >= {"engagement_rate", "sentiment_score", "mention_spike", "share_of_voice",
+                     "response_time", "followers"}
+    assert {"SmmWorkerDown", "SmmInternalErrors", "SmmDeadLettersHigh", "SmmConsumerLagHigh",
+            "SmmBrandSilent"} <= alerts
+
+
+def test_brand_names_are_escaped_in_promql():
+    brand = 'Say "hi" \\'  # a quote and a backslash
+    targets = {"engagement_rate": {"min": 1}}
+    config = Config.model_validate({"brands": {brand: {"targets": targets}}})
+    expr = rule_file(config)["groups"][1]["rules"][0]["expr"]
+    assert 'brand="Say \\"hi\\" \\\\"' in expr
