@@ -59,6 +59,7 @@ integration: $(WITH_TRANSFORMER)
 
 docs: $(INSTALLED)
 	$(BIN)/python -m smm_pulse.kpi.docs > docs/metrics.md
+	$(BIN)/python -m smm_pulse.config_docs > docs/configuration.md
 	$(BIN)/smm-pulse rules --config deploy/smm.yaml > deploy/rules.yml
 	$(BIN)/smm-pulse dashboards --config deploy/smm.yaml --out dashboards/json
 

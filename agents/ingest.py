@@ -2,9 +2,10 @@
 
 A plain aiokafka consumer, not a Faust agent: Faust's per-message cost (~250 µs,
 engine notes) would cap one-event-per-message traffic near 4,000 events/s.
-A poll gathers messages for ``GATHER_MS`` after its first one, up to
-``POLL_BYTES``; their valid events leave as one message per (KPI family,
-brand partition, input topic), packed up to ``PACK_BYTES``, and rejected
+A poll gathers messages for ``ingest.gather_seconds`` (the configuration) after
+its first one, up to ``ingest.poll_bytes``; their valid events leave as one
+message per (KPI family, brand partition, input topic), packed up to
+``ingest.pack_bytes``, and rejected
 events go to the dead-letter topic with the original bytes and their reason
 in headers, counted; nothing is dropped silently. Offsets are committed only
 once the broker has acknowledged all of that (at-least-once: a replayed poll
@@ -30,6 +31,7 @@ from aiokafka import (
 )
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from smm_pulse.config import Ingest
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.faust_app import PRODUCER_BATCH_BYTES
 from smm_pulse.runtime.pipeline import Pipeline
@@ -47,13 +49,9 @@ from smm_pulse.streams.events import (
 from smm_pulse.streams.internal import BLOCK_OF, Packed, encoded
 from smm_pulse.streams.topics import FAMILY_OF
 
-POLL_MESSAGES = 500  # per fetch round
-POLL_BYTES = 4 * 1024 * 1024  # a poll stops gathering fetch rounds at this size
 # Input bytes per internal message: their events take fewer as columns of the fields
 # the KPIs use (streams/internal.py splits a message that would be too big).
-PACK_BYTES = 1024 * 1024
 POLL_TIMEOUT_MS = 100
-GATHER_MS = 250  # a poll goes on gathering this long after its first message
 # Logged when the ingest is given its input partitions: from then on the worker reads
 # its input (Faust's "Ready" says only that the KPI agents are; ``smm-pulse bench``).
 READING_INPUT = "Ingest: reading input partitions"
@@ -105,15 +103,17 @@ class Packer:
     brand of each message was a list of its own to place.
     """
 
-    def __init__(self, partition_of: Callable[[str], int]) -> None:
+    def __init__(self, partition_of: Callable[[str], int],
+                 pack_bytes: int = Ingest().pack_bytes) -> None:
         self.partition_of = partition_of
+        self.pack_bytes = pack_bytes
         self._open: dict[tuple[Family, int, str], _Filling] = {}  # by (family, partition, topic)
         self._mixed: dict[str, tuple[list[Event], list[int]]] = {}  # by topic: events, bytes
         self.full: list[tuple[Family, int, bytes]] = []
 
     def add(self, topic: str, events: list[Event], size: int) -> None:
         """``size``: the bytes of the message the events came in, which bounds their
-        share of an internal message (``PACK_BYTES``)."""
+        share of an internal message (``pack_bytes``)."""
         brands = set(map(BRAND, events))
         if len(brands) == 1:
             self._put_brand(brands.pop(), topic, events, size)
@@ -130,7 +130,7 @@ class Packer:
              size: int) -> None:
         where = (FAMILY_OF[kind], self.partition_of(brand), topic)
         filling = self._open.get(where)
-        if filling is not None and filling.size + size > PACK_BYTES:
+        if filling is not None and filling.size + size > self.pack_bytes:
             self._close(where)
             filling = None
         if filling is None:
@@ -207,7 +207,7 @@ class Ingest:
             await self.producer.stop()
 
     async def poll(self) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """Messages for up to ``GATHER_MS`` after the first, up to ``POLL_BYTES``.
+        """Messages for up to ``gather_seconds`` after the first, up to ``poll_bytes``.
 
         Events trickling in one message at a time would otherwise leave as one
         small internal message per poll and family partition, and the agents
@@ -216,23 +216,26 @@ class Ingest:
         """
         polled: dict[TopicPartition, list[ConsumerRecord]] = defaultdict(list)
         size = 0
-        fetched = await self.consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=POLL_MESSAGES)
-        deadline = time.monotonic() + GATHER_MS / 1000
+        settings = self.pipeline.config.ingest
+        fetched = await self.consumer.getmany(timeout_ms=POLL_TIMEOUT_MS,
+                                              max_records=settings.poll_messages)
+        deadline = time.monotonic() + settings.gather_seconds
         while fetched:
             for tp, messages in fetched.items():
                 polled[tp] += messages
                 size += sum(len(m.value or b"") for m in messages)
             left_ms = int((deadline - time.monotonic()) * 1000)
-            if size >= POLL_BYTES or left_ms <= 0:
+            if size >= settings.poll_bytes or left_ms <= 0:
                 break
-            fetched = await self.consumer.getmany(timeout_ms=left_ms, max_records=POLL_MESSAGES)
+            fetched = await self.consumer.getmany(timeout_ms=left_ms,
+                                                  max_records=settings.poll_messages)
         return polled
 
     async def handle(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         pipeline = self.pipeline
         names = pipeline.names
         now = time.time()
-        packer = Packer(pipeline.partition_of)
+        packer = Packer(pipeline.partition_of, pipeline.config.ingest.pack_bytes)
         sent: list[Awaitable[Any]] = []
         for messages in polled.values():
             for message in messages:

@@ -1,7 +1,8 @@
 """Janitor: deletes state no window will read again, also state restored from changelogs.
 
-Faust never expires windows restored from a changelog (engine notes), so expiry
-is ours: every ``INTERVAL_SECONDS`` the janitor deletes expired buckets and
+Faust never expires table windows restored from a changelog (they never enter
+its expiry heap), so expiry is ours: every ``janitor_interval_seconds`` (the
+configuration) the janitor deletes expired buckets and
 remembered event ids of the partitions this worker owns; the deletes reach the
 changelog as tombstones with the next flush, so a restarted worker does not
 restore them either.
@@ -12,8 +13,6 @@ from __future__ import annotations
 import time
 
 from smm_pulse.runtime.pipeline import Pipeline
-
-INTERVAL_SECONDS = 30.0
 
 
 def prune(pipeline: Pipeline, now: float) -> int:
@@ -27,6 +26,6 @@ def prune(pipeline: Pipeline, now: float) -> int:
 
 
 def register(pipeline: Pipeline) -> None:
-    @pipeline.app.timer(INTERVAL_SECONDS, name="janitor")
+    @pipeline.app.timer(pipeline.config.janitor_interval_seconds, name="janitor")
     async def janitor() -> None:
         prune(pipeline, time.time())

@@ -19,8 +19,12 @@ from smm_pulse.dashboards.promql import JOB, selector
 from smm_pulse.dashboards.templating import go_template_literal
 
 LAG_ALERT_MESSAGES = 10_000
-# The brand dashboard (dashboards/boards.py) on the compose stack's Grafana.
-DASHBOARD_URL = f"http://localhost:3000/d/{UIDS['brand']}?var-brand="
+
+
+def dashboard_url(config: Config, brand: str) -> str:
+    """The brand's dashboard (dashboards/boards.py) on the configuration's Grafana."""
+    base = config.grafana_url.rstrip("/")
+    return f"{base}/d/{UIDS['brand']}?var-brand={quote(brand, safe='')}"
 
 Rule = dict[str, Any]
 
@@ -62,7 +66,6 @@ def _alert(name: str, brand: str, expr: str, duration: str, summary: str, descri
         "annotations": {
             "summary": summary,
             "description": description,
-            "dashboard": go_template_literal(DASHBOARD_URL + quote(brand, safe="")),
         },
     }
 
@@ -179,13 +182,19 @@ def health_alerts(config: Config) -> list[Rule]:
 
 
 def rule_file(config: Config) -> dict[str, Any]:
-    goals = [rule for name, brand in config.brands.items()
+    goals = [with_dashboard_link(rule, config, name) for name, brand in config.brands.items()
              for rule in goal_alerts(name, brand, config)]
     return {"groups": [
         {"name": "smm-pulse-recording", "rules": recording_rules(config)},
         {"name": "smm-pulse-goals", "rules": goals},
         {"name": "smm-pulse-health", "rules": health_alerts(config)},
     ]}
+
+
+def with_dashboard_link(rule: Rule, config: Config, brand: str) -> Rule:
+    """A goal alert whose annotations link the brand's dashboard (a Go template too)."""
+    rule["annotations"]["dashboard"] = go_template_literal(dashboard_url(config, brand))
+    return rule
 
 
 def render(config: Config) -> str:

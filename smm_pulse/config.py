@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -26,8 +28,40 @@ from pydantic import (
 from smm_pulse.streams.events import normalize_brand
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
+# Environment variables that override a key of the file (operators of container images).
+ENV_OVERRIDES = {"SMM_PULSE_DEDUP_EXTRA_SECONDS": "dedup_extra_seconds",
+                 "SMM_PULSE_CHANGELOG_END_MARKERS": "changelog_end_markers"}
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """An environment variable an operator may set; docs/configuration.md lists them."""
+
+    name: str
+    default: str
+    help: str
+
+
+ENVIRONMENT = (
+    EnvVar(CONFIG_ENV, "", "The configuration file, where `--config` is not given."),
+    EnvVar("SMM_KAFKA_BOOTSTRAP", "",
+           "host:port list of the Kafka cluster. Unset: `smm-pulse up` starts an embedded "
+           "broker on 127.0.0.1:9092, and the other commands use that address."),
+    EnvVar("SMM_PULSE_PORT", "6066", "The worker's web port (`up --port`)."),
+    EnvVar("SMM_PULSE_BIND", "127.0.0.1",
+           "The web port's address (`up --bind`); 0.0.0.0 in containers."),
+    EnvVar("SMM_PULSE_DATA_DIR", "./<app_id>-data",
+           "The worker's local files (`up --data-dir`); missing parents are made."),
+    EnvVar("SMM_PULSE_SENTIMENT_MODEL", "",
+           "A local transformer model directory for the optional transformer scorer."),
+    *(EnvVar(name, "", f"Overrides the configuration's `{key}`.")
+      for name, key in ENV_OVERRIDES.items()),
+    EnvVar("RUST_LOG", "warn", "The embedded broker's log level (Tansu: error, warn, info, ...)."),
+    EnvVar("GRAFANA_URL", "", "Grafana's base URL for `smm-pulse dashboards push`."),
+    EnvVar("GRAFANA_TOKEN", "", "A Grafana service account token for `dashboards push`."),
+)
 
 
 class ConfigError(ValueError):
@@ -51,74 +85,150 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # A field's docstring is its help in docs/configuration.md (``smm_pulse.settings_docs``).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
+                              use_attribute_docstrings=True)
 
 
 class MinTarget(_Strict):
     """A KPI that should stay at or above ``min`` over ``window``."""
 
     min: float
+    """The goal: the KPI (a ratio, 0..1) stays at or above this."""
     window: Duration = "24h"
+    """The window the KPI is read over (one of ``windows``)."""
     for_: Duration = Field("30m", alias="for")
+    """How long the KPI must miss the goal before the alert fires."""
 
 
 class SentimentTarget(MinTarget):
+    """Mean sentiment (-1..1) that should stay at or above ``min``."""
+
     window: Duration = "1h"
+    """The window the mean sentiment is read over (one of ``windows``)."""
     for_: Duration = Field("15m", alias="for")
+    """How long the sentiment must miss the goal before the alert fires."""
     min_mentions: int = Field(20, ge=1)
+    """The alert fires only with at least this many scored mentions in the window."""
 
 
 class SpikeTarget(_Strict):
+    """Mentions over the shortest window against their usual rate."""
+
     factor: float = Field(3.0, gt=1)
+    """A spike: the recent mention rate is over this many times the usual one."""
     min_mentions: int = Field(50, ge=1)
+    """... with at least this many mentions in the shortest window."""
     for_: Duration = Field("5m", alias="for")
+    """How long the spike must last before the alert fires."""
 
 
 class MaxTarget(_Strict):
+    """A KPI that should stay at or below ``max``."""
+
     max: float = Field(gt=0)
+    """The goal: mean seconds to the first reply stay at or below this."""
     window: Duration = "24h"
+    """The window the KPI is read over (one of ``windows``)."""
     for_: Duration = Field("1h", alias="for")
+    """How long the KPI must miss the goal before the alert fires."""
 
 
 class FollowersGoal(_Strict):
+    """A time-bound audience goal: the alert fires when the current pace misses it."""
+
     target: int = Field(gt=0)
+    """Followers, summed over platforms, to reach."""
     by: dt.date
+    """The date to reach them by."""
     for_: Duration = Field("1h", alias="for")
+    """How long the pace must miss the goal before the alert fires."""
 
 
 class Targets(_Strict):
+    """A brand's KPI goals: each becomes an alert rule and a dashboard threshold."""
+
     engagement_rate: MinTarget | None = None
+    """Engagement rate by followers, per platform."""
     sentiment_score: SentimentTarget | None = None
+    """Mean sentiment of the brand's mentions."""
     mention_spike: SpikeTarget | None = None
+    """A sudden rise in mentions (a possible crisis)."""
     share_of_voice: MinTarget | None = None
+    """The brand's share of its competitive set's mentions."""
     response_time: MaxTarget | None = None
+    """Mean time to the brand's first reply to a customer, per platform."""
     followers: FollowersGoal | None = None
+    """Followers summed over platforms by a date."""
 
 
 class Brand(_Strict):
+    """A brand the service tracks; events of undeclared brands are rejected."""
+
     competitors: list[str] = []
+    """Declared brands in this brand's competitive set (share of voice)."""
     targets: Targets = Targets()
+    """KPI goals."""
 
 
 class Topics(_Strict):
+    """Kafka topics of the contract."""
+
     engagement: str = "smm.engagement"
+    """Input: account, post, interaction and message events."""
     mentions: str = "smm.mentions"
+    """Input: mention events."""
     dlq: str = "smm.dlq"
+    """Output: rejected events with their reason in headers."""
+
+
+class Ingest(_Strict):
+    """How the ingest stage reads collectors' messages (docs/benchmarks.md, "Fetch wait and
+    poll gathering"): larger polls and gathering mean fewer, larger internal messages."""
+
+    poll_messages: int = Field(500, ge=1)
+    """Messages per fetch round."""
+    poll_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    """Bytes: a poll stops gathering fetch rounds at this size."""
+    gather_seconds: float = Field(0.25, ge=0, le=10)
+    """A poll goes on gathering this long after its first message (adds as much latency)."""
+    pack_bytes: int = Field(1024 * 1024, ge=1024)
+    """Input bytes whose events one internal message carries at most."""
 
 
 class Config(_Strict):
+    """The service's configuration: one YAML file."""
+
     brands: dict[str, Brand] = Field(min_length=1)
-    # Consumer group and prefix of internal topics: workers with one id share the work.
+    """Brands by name (any Unicode, 1..64 characters, compared after NFC normalisation)."""
     app_id: str = Field("smm-pulse", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    """Consumer group and prefix of internal topics: workers with one id share the work."""
     windows: list[Duration] = ["5m", "1h", "24h"]
+    """Trailing windows of every KPI."""
     topics: Topics = Topics()
+    """Kafka topics of the contract."""
     partitions: int = Field(8, ge=1, le=256)
-    # A post whose snapshots stop for this long is forgotten (bounded state); a later
-    # snapshot of it counts as a first one (see docs/design.md).
+    """Partitions of the internal topics: the most workers that can share the work."""
     post_retention: Duration = "30d"
-    # Platform ids accepted besides the contract's (vk, telegram, ...): any other is
-    # rejected, so the series per brand stay bounded whatever collectors send.
+    """A post whose snapshots stop for this long is forgotten (bounded state); a later
+    snapshot of it counts as a first one (docs/design.md)."""
     platforms: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]] = []
+    """Platform ids accepted besides the contract's (vk, telegram, ...): events of any other
+    platform are rejected, so series stay bounded whatever collectors send."""
+    dedup_extra_seconds: float = Field(3600.0, ge=0, allow_inf_nan=False)
+    """Event ids are remembered for the longest window plus this long, so a collector's
+    retry of an event already outside every window is still caught (env
+    SMM_PULSE_DEDUP_EXTRA_SECONDS overrides)."""
+    changelog_end_markers: Literal["auto", "on", "off"] = "auto"
+    """End each flush with a one-record batch per changelog partition, for brokers that
+    report a changelog's end at the start of its last batch (auto: detected at start; env
+    SMM_PULSE_CHANGELOG_END_MARKERS overrides)."""
+    ingest: Ingest = Ingest()
+    """How the ingest stage reads collectors' messages."""
+    janitor_interval_seconds: float = Field(30.0, gt=0)
+    """How often expired state (window buckets, event ids, posts, threads) is deleted."""
+    grafana_url: str = Field("http://localhost:3000", pattern=r"^https?://[^\s]+$")
+    """Grafana's base URL, for the dashboard links in alert annotations."""
 
     @field_validator("brands", mode="before")
     @classmethod
@@ -200,14 +310,17 @@ def _problem(source: str, error: Any) -> str:
     return f"{source}: {_where(error['loc'])}: {message}"
 
 
-def parse_config(text: str, source: str) -> Config:
-    """Parse and validate YAML text; ``source`` names the file in errors."""
+def parse_config(text: str, source: str, environ: Mapping[str, str] | None = None) -> Config:
+    """Parse and validate YAML text, then the environment's overrides (``ENV_OVERRIDES``);
+    ``source`` names the file in errors."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: (top level): expected a mapping with a 'brands' key")
+    environ = os.environ if environ is None else environ
+    data |= {key: environ[name] for name, key in ENV_OVERRIDES.items() if name in environ}
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -65,7 +65,7 @@ def create_pipeline(
         table_standby_replicas=0,
     )
     check_faust_views_off(app.conf)
-    app.end_markers = changelog_end_markers(bootstrap)
+    app.end_markers = changelog_end_markers(config.changelog_end_markers, bootstrap)
     pipeline = app.state = Pipeline(config, app, TopicNames(
         (config.topics.engagement, config.topics.mentions), config.app_id))
 

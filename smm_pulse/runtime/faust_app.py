@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -42,15 +41,12 @@ class WrittenBehind(Protocol):
 # flush at 11,000 events/s (docs/benchmarks.md). Under the brokers' 1 MB request limit.
 PRODUCER_BATCH_BYTES = 512 * 1024
 
-END_MARKERS_ENV = "SMM_PULSE_CHANGELOG_END_MARKERS"  # auto (default), on, off
 END_MARKER_KEY = '["~end"]'  # a tombstone no section owns
 
 
-def changelog_end_markers(bootstrap: str) -> bool:
-    """Whether each flush ends with a one-record batch per changelog partition (docs/design.md)."""
-    choice = os.environ.get(END_MARKERS_ENV, "auto")
-    if choice not in ("auto", "on", "off"):
-        raise ValueError(f"{END_MARKERS_ENV} must be auto, on or off, not {choice!r}")
+def changelog_end_markers(choice: str, bootstrap: str) -> bool:
+    """Whether each flush ends with a one-record batch per changelog partition (docs/design.md);
+    ``choice``: auto, on or off (the configuration's ``changelog_end_markers``)."""
     return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap))
 
 

@@ -8,7 +8,6 @@ their state to it when they register (smm_pulse/wiring.py).
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +23,6 @@ from smm_pulse.streams.dead_letters import DeadLetter
 from smm_pulse.streams.events import KNOWN_PLATFORMS, Declared
 from smm_pulse.streams.topics import BrandPartitions, Family, TopicNames
 from smm_pulse.windows import Window
-
-# Event ids are remembered for the longest window plus this long (default an hour), so
-# a collector's retry of an event that is already outside every window is still caught.
-DEDUP_EXTRA_ENV = "SMM_PULSE_DEDUP_EXTRA_SECONDS"
-DEDUP_EXTRA_SECONDS = 3600.0
 
 
 @dataclass
@@ -101,7 +95,7 @@ class Pipeline:
         """A family's duplicate detection, expired by the janitor."""
         # Keyed by the batch's (partition, offset): the partition is the first part.
         seen = SeenEventIds(self.section(family, "seen", partition_of=lambda parts: parts[0]),
-                            self.horizon_seconds + dedup_extra_seconds())
+                            self.horizon_seconds + self.config.dedup_extra_seconds)
         self.on_restore(family, seen.on_changelog_value)
         self.expiring.append((family, seen))
         return seen
@@ -189,18 +183,3 @@ class Pipeline:
                 # keys and values are JSON (Faust's default, with orjson)
             )
         return self.tables[family]
-
-
-
-def dedup_extra_seconds() -> float:
-    text = os.environ.get(DEDUP_EXTRA_ENV)
-    if text is None:
-        return DEDUP_EXTRA_SECONDS
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise ValueError(f"{DEDUP_EXTRA_ENV} must be a number of seconds >= 0, not {text!r}")
-    return seconds
-

@@ -56,3 +56,24 @@ def test_brand_names_are_nfc_normalised():
 def test_declared_platforms_are_kept_as_lowercase_ids():
     config = parse_config("brands: {acme: {}}\nplatforms: [rutube, max.ru]", "smm.yaml")
     assert config.platforms == ["rutube", "max.ru"]
+
+
+def test_ids_are_kept_an_hour_past_the_longest_window_unless_configured():
+    text = "brands: {acme: {}}\n"
+    assert parse_config(text, "smm.yaml", environ={}).dedup_extra_seconds == 3600
+    assert parse_config(text + "dedup_extra_seconds: 60", "smm.yaml",
+                        environ={}).dedup_extra_seconds == 60
+    overridden = parse_config(text, "smm.yaml", environ={"SMM_PULSE_DEDUP_EXTRA_SECONDS": "90"})
+    assert overridden.dedup_extra_seconds == 90
+    for wrong in ("-1", "an hour", "inf", "nan"):
+        with pytest.raises(ConfigError, match="dedup_extra_seconds"):
+            parse_config(text, "smm.yaml", environ={"SMM_PULSE_DEDUP_EXTRA_SECONDS": wrong})
+
+
+def test_changelog_end_markers_are_auto_on_or_off():
+    text = "brands: {acme: {}}\n"
+    assert parse_config(text, "smm.yaml", environ={}).changelog_end_markers == "auto"
+    environ = {"SMM_PULSE_CHANGELOG_END_MARKERS": "on"}
+    assert parse_config(text, "smm.yaml", environ=environ).changelog_end_markers == "on"
+    with pytest.raises(ConfigError, match="changelog_end_markers"):
+        parse_config(text + "changelog_end_markers: sometimes", "smm.yaml", environ={})

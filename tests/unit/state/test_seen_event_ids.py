@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import pytest
-
 from smm_pulse.state import Section, SeenEventIds, WindowBuckets
 from smm_pulse.streams.internal import Block
 from smm_pulse.windows import Window
@@ -109,16 +107,3 @@ def test_the_total_view_carries_the_newest_bucket_with_events_as_freshness():
                   now=1_020)
     assert buckets.views(now=1_020)["acme", "vk"]["total"].newest_event == 1_015
     assert buckets.views(now=2_000)["acme", "vk"]["total"].newest_event is None  # window passed
-
-
-def test_ids_are_kept_an_hour_past_the_longest_window_unless_configured(monkeypatch):
-    from smm_pulse.runtime.pipeline import DEDUP_EXTRA_ENV, dedup_extra_seconds
-
-    monkeypatch.delenv(DEDUP_EXTRA_ENV, raising=False)
-    assert dedup_extra_seconds() == 3600
-    monkeypatch.setenv(DEDUP_EXTRA_ENV, "60")
-    assert dedup_extra_seconds() == 60
-    for wrong in ("-1", "an hour", "inf", "nan"):
-        monkeypatch.setenv(DEDUP_EXTRA_ENV, wrong)
-        with pytest.raises(ValueError, match=DEDUP_EXTRA_ENV):
-            dedup_extra_seconds()

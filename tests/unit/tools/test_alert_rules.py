@@ -223,3 +223,12 @@ def test_brand_names_are_escaped_in_promql():
     config = Config.model_validate({"brands": {brand: {"targets": targets}}})
     expr = rule_file(config)["groups"][1]["rules"][0]["expr"]
     assert 'brand="Say \\"hi\\" \\\\"' in expr
+
+
+def test_alert_links_point_at_the_configured_grafana():
+    config = parse_config("brands: {acme: {targets: {engagement_rate: {min: 0.03}}}}\n"
+                          "grafana_url: https://grafana.example.org/", "smm.yaml")
+    [rule] = [r for g in rule_file(config)["groups"] for r in g["rules"]
+              if r.get("alert") == "SmmEngagementRateBelowGoal"]
+    assert rule["annotations"]["dashboard"] == (
+        "https://grafana.example.org/d/smm-pulse-brand?var-brand=acme")

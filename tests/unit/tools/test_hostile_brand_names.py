@@ -15,7 +15,6 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import yaml
@@ -23,7 +22,7 @@ import yaml
 from smm_pulse.config import Config, parse_config
 from smm_pulse.dashboards.boards import render_all
 from smm_pulse.dashboards.promql import go_string
-from smm_pulse.dashboards.rules import DASHBOARD_URL, render
+from smm_pulse.dashboards.rules import dashboard_url, render
 from smm_pulse.dashboards.templating import go_template_literal
 
 # Declared brand names that broke the generated files; "\\" also ends in a backslash,
@@ -111,6 +110,7 @@ def test_rule_file_with_hostile_brand_names_passes_promtool_check(promtool, tmp_
 
 def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_path):
     brands = HOSTILE_BRANDS + RULES_ONLY_BRANDS
+    config = hostile_config(brands)
     inputs, engagement, sentiment = [], [], []
     for brand in brands:
         inputs += [
@@ -120,7 +120,7 @@ def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_
             series("smm_window_scored_mentions", "30x60", brand=brand, platform="vk",
                    window="1h"),
         ]
-        dashboard = DASHBOARD_URL + quote(brand, safe="")
+        dashboard = dashboard_url(config, brand)
         engagement.append({
             "exp_labels": {"brand": brand, "severity": "warning", "kpi": "engagement_rate",
                            "platform": "vk", "window": "24h"},
