@@ -1,7 +1,8 @@
 """Ingest stage: validates collector messages and packs valid events for the KPI agents.
 
 A plain aiokafka consumer, not a Faust agent: Faust's per-message cost (~250 µs,
-engine notes) would cap one-event-per-message traffic near 4,000 events/s.
+docs/benchmarks.md, "Ingest outside Faust") would cap one-event-per-message
+traffic near 4,000 events/s.
 A poll gathers messages for ``ingest.gather_seconds`` (the configuration) after
 its first one, up to ``ingest.poll_bytes``; their valid events leave as one
 message per (KPI family, brand partition, input topic), packed up to

@@ -41,8 +41,8 @@ from smm_pulse.agents.ingest import READING_INPUT
 from smm_pulse.kpi.formulas import nearest_rank
 from smm_pulse.runtime.broker import EmbeddedBroker
 
-# Faust's "Ready" (the KPI agents have their partitions) and the ingest's line: before
-# session 27 the ingest joined its consumer group only after "Ready", 5 s later.
+# Faust's "Ready" (the KPI agents have their partitions) and the ingest's line: the
+# worker is ready once both are logged (the ingest joins its own consumer group).
 READY_LINES = (b"[^Worker]: Ready", READING_INPUT.encode())
 
 BRANDS = 50
@@ -506,8 +506,8 @@ def one_run(batched: int, single: int, workdir: Path,
             delays = freshness(worker, broker.bootstrap, prefix, load, FRESHNESS_MARKERS)
         finally:
             worker.stop()
-        # One event a message, read as a backlog as the batched events are (until session
-        # 29 they went to the first worker while it ran: the figure was the producer's pace).
+        # One event a message, read as a backlog as the batched events are: sent to a worker
+        # while it ran, the figure would be the producer's pace, not the worker's.
         single_rate = backlog_rate(broker.bootstrap, workdir, f"{prefix}-single",
                                    realistic_events(single, rng, time.time()), per_message=1)
         scaled_rate = backlog_rate(broker.bootstrap, workdir, f"{prefix}-scaled",

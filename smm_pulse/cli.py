@@ -1,4 +1,4 @@
-"""The ``smm-pulse`` command (contract section 5)."""
+"""The ``smm-pulse`` command (docs/contract.md, section 5)."""
 
 from __future__ import annotations
 

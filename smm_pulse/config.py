@@ -1,4 +1,4 @@
-"""The service configuration: one YAML file, validated at start (contract section 5).
+"""The service configuration: one YAML file, validated at start (docs/contract.md, section 5).
 
 Every error names the file, the key path and what is wrong, e.g.
 ``demo.yaml: brands.acme.competitors[1]: 'globex' is not a declared brand``.

@@ -1,4 +1,4 @@
-"""What each accepted event adds to the counters, and when (contract section 2).
+"""What each accepted event adds to the counters, and when (docs/contract.md, section 2).
 
 Pure functions: the agents keep the state and call these to decide what a
 snapshot, an interaction or a mention contributes. ``GrainSums`` adds up one

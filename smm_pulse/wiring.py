@@ -61,7 +61,7 @@ def create_pipeline(
         # record the other workers flush, through Faust's per-record path. With one, two
         # workers together read a backlog at 52,000-94,000 events/s where one alone did
         # 169,000; without, 216,000-356,000. A survivor took over a stopped worker's brands
-        # 1-2 s later without (docs/benchmarks.md, session 29).
+        # 1-2 s later without (docs/benchmarks.md, "No standby replicas").
         table_standby_replicas=0,
     )
     check_faust_views_off(app.conf)

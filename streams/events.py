@@ -10,7 +10,8 @@ in one pass in C, as fast as orjson only decodes it. The rules a schema cannot
 say (a declared brand, a time not in the future, normalised names) are checked
 a message at a time where they can be (``_needs_each_event_checked``): a
 collector's batch usually holds one brand and Unix times, and looking at each
-event in Python cost more than decoding it (docs/benchmarks.md).
+event in Python cost more than decoding it (docs/benchmarks.md, "Columns in
+internal messages").
 """
 
 from __future__ import annotations

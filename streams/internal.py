@@ -10,7 +10,7 @@ Why columns: a message holds thousands of events. msgspec writes and reads
 lists of plain values in C, without field names in every event, and the agents
 work on whole columns at a time (counting, duplicate checks). Event by event in
 Python, the internal hop cost more than the KPIs computed from it
-(docs/benchmarks.md). Only this service reads these topics.
+(docs/benchmarks.md, "Columns in internal messages"). Only this service reads these topics.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ FAMILY_OF: dict[type[events.Event], Family] = {
     events.Mention: Family.MENTIONS,
 }
 
-# Where the collector SDK sends each event type (contract section 1).
+# Where the collector SDK sends each event type (docs/contract.md, section 1).
 INPUT_TOPIC_OF_TYPE = {t: ("mentions" if t == "mention" else "engagement")
                        for t in events.EVENT_TYPES}
 

@@ -38,7 +38,8 @@ class WrittenBehind(Protocol):
 # Producer record batches (aiokafka's default: 16 KiB). A producer keeps one batch in
 # flight per partition, so a flush of thousands of changelog records took a broker
 # round trip per 16 KiB; on a busy event loop each took a loop turn too: 5-30 s a
-# flush at 11,000 events/s (docs/benchmarks.md). Under the brokers' 1 MB request limit.
+# flush at 11,000 events/s (docs/benchmarks.md, "State written behind, flushed in record
+# batches"). Under the brokers' 1 MB request limit.
 PRODUCER_BATCH_BYTES = 512 * 1024
 
 END_MARKER_KEY = '["~end"]'  # a tombstone no section owns
@@ -57,7 +58,7 @@ class Table(faust.Table):
     Faust's ``send_changelog`` puts each record in its producer buffer, which
     is drained one record at a time, and every incoming message waits while
     that buffer holds over 100: a flush of thousands of keys held up every
-    agent for seconds (docs/benchmarks.md). Records here wait in
+    agent for seconds (docs/benchmarks.md, "State written behind"). Records wait in
     ``App.changelog`` for ``App.before_commit``, which hands them all to the
     producer at once (it batches them; order within a partition is kept).
     """
@@ -118,7 +119,8 @@ class App(faust.App):
         Faust starts ``app.task`` tasks only once the tables are recovered,
         after its consumer group join. The ingest stage needs no table: started
         here its own group join overlaps Faust's instead of following it (each
-        takes half the session timeout on Tansu, docs/benchmarks.md).
+        takes half the session timeout on Tansu; docs/benchmarks.md, "Ingest started
+        with the app's services").
         """
         for task in self.tasks_before_recovery:
             self.add_future(task())

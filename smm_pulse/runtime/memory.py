@@ -1,8 +1,7 @@
 """Process-wide memory settings of a worker: less garbage-collector work, a heap that shrinks.
 
-Measured in docs/benchmarks.md (session 8: "Where freshness went: pauses" and
-"Memory: a heap that gives memory back"; session 9: "Garbage collection under
-a steady load"); ``smm-pulse up`` applies them before the worker starts.
+Measured in docs/benchmarks.md ("Garbage-collector settings" and "mmap
+threshold at 8 MiB"); ``smm-pulse up`` applies them before the worker starts.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ def return_large_buffers_to_os() -> bool:
     a few hundred KiB to a few MiB (produce requests, which aiokafka copies at
     each level of their nesting, fetches, record batches) are allocated many
     times a second. At 46,000 events/s a threshold of 256 KiB cost 14,000-15,000
-    page faults a second, 8 MiB 2,400-2,600 (docs/benchmarks.md, session 26).
+    page faults a second, 8 MiB 2,400-2,600 (docs/benchmarks.md, "mmap threshold at 8 MiB").
     Only glibc has it; elsewhere nothing changes.
     """
     if platform.libc_ver()[0] != "glibc":

@@ -1,4 +1,4 @@
-"""Sentiment of brand mentions, offline: a score in [-1, 1] per text (contract section 3, 5).
+"""Sentiment of brand mentions, offline: a score in [-1, 1] per text (docs/contract.md, 3, 5).
 
 ``scorer()`` is the service's scorer, used by the mentions agent for mentions
 without a collector-supplied ``sentiment`` and by ``smm-pulse sentiment``:

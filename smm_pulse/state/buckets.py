@@ -36,7 +36,8 @@ class WindowBuckets:
     Batches are added when the state is next read, not one by one (``apply``
     keeps them, ``settle`` adds them): under a steady load a message brings a
     (brand, platform) a handful of events, and writing each batch's buckets
-    cost more than its events did (docs/benchmarks.md). Whatever reads the
+    cost more than its events did (docs/benchmarks.md, "Window buckets written
+    when read"). Whatever reads the
     buckets settles them first: views, the janitor, the flush before each
     offset commit and a revocation of partitions.
     """

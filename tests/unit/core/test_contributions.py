@@ -1,4 +1,4 @@
-"""Snapshot and interaction semantics (contract section 2), without a broker."""
+"""Snapshot and interaction semantics (docs/contract.md, section 2), without a broker."""
 
 from __future__ import annotations
 

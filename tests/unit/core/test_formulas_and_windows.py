@@ -1,4 +1,4 @@
-"""KPI formulas (contract section 3) and trailing windows, without a broker."""
+"""KPI formulas (docs/contract.md, section 3) and trailing windows, without a broker."""
 
 from __future__ import annotations
 
