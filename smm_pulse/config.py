@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -106,6 +106,14 @@ class Topics(_Strict):
     dlq: str = "smm.dlq"
 
 
+class SentimentSettings(_Strict):
+    """How the service scores mentions that come without the collector's sentiment."""
+
+    # The trained model shipped in the package (docs/sentiment.md), or the rules alone:
+    # no start-up cost, ten times the speed, less accurate.
+    scorer: Literal["model", "rules"] = "model"
+
+
 class Config(_Strict):
     brands: dict[str, Brand] = Field(min_length=1)
     # Consumer group and prefix of internal topics: workers with one id share the work.
@@ -119,6 +127,7 @@ class Config(_Strict):
     # Platform ids accepted besides the contract's (vk, telegram, ...): any other is
     # rejected, so the series per brand stay bounded whatever collectors send.
     platforms: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]] = []
+    sentiment: SentimentSettings = SentimentSettings()
 
     @field_validator("brands", mode="before")
     @classmethod

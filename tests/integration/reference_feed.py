@@ -25,7 +25,7 @@ windows: [5m, 1h, 24h]
 partitions: 4
 """
 WINDOWS = ("5m", "1h", "24h")
-GREAT = scorer().score("acme is great").score  # the one mention the service scores itself
+GREAT = scorer(kind="model").score("acme is great").score  # the one mention the service scores itself
 TRUNCATED = b'{"type": "interaction", "event_id": '  # a collector cut off mid-message
 
 
