@@ -10,6 +10,9 @@ WITH_TRANSFORMER := $(VENV)/.installed-transformer
 TORCH ?= torch==2.13.0
 
 TOOLS := promtool amtool prometheus
+WITH_TRAIN := $(VENV)/.installed-train
+# The project's training data directory (docs/sentiment.md): read to train, never shipped.
+SENTIMENT_TRAIN_DATA ?= ../shared/data/sentiment-train
 
 .PHONY: demo test lint unit integration docs rules tools clean
 
@@ -42,6 +45,17 @@ tools:
 			echo "install prometheus and prometheus-alertmanager (Debian packages)"; exit 1; \
 		fi; \
 	fi
+
+$(WITH_TRAIN): $(INSTALLED)
+	$(BIN)/pip install --quiet -e '.[dev,train]'
+	touch $@
+
+# Retrain the shipped sentiment model (smm_pulse/sentiment/data/sentiment_model.npz) on one
+# core: the same data gives the same weights. About five minutes.
+.PHONY: train-sentiment
+train-sentiment: $(WITH_TRAIN)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m smm_pulse.sentiment.training.train \
+		--data $(SENTIMENT_TRAIN_DATA)
 
 # The import contracts are checked on the package as installed (agents/, streams/ and
 # dashboards/ inside smm_pulse), built into .lint/ without touching the venv.

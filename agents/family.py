@@ -3,8 +3,10 @@
 A message holds the events of the brands of one partition, per brand a block of
 columns per kind of event (streams/internal.py); the loop hands each brand's
 fresh events to the family as a ``Batch``. A family module supplies only what
-its events do to its state (``BatchHandler``), and optionally what to do once
-the whole message is handled.
+its events do to its state (``BatchHandler``), optionally an async step that
+runs before the handler (``Prepare``: work such as sentiment scoring, done off
+the event loop while other agents go on; this agent's messages stay in order),
+and optionally what to do once the whole message is handled.
 
 No message can stop the agent: a failure while handling one is caught at that
 message's boundary (``MessageGuard``). Its events go to the dead-letter topic
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -52,6 +54,8 @@ class Batch:
 
 
 BatchHandler = Callable[[Batch], None]
+# Given a message's value before its handling; awaited, so the next message waits for it.
+Prepare = Callable[[bytes], Awaitable[None]]
 
 
 def register_family_agent(
@@ -61,6 +65,7 @@ def register_family_agent(
     *,
     count_events: bool = True,
     after_message: Callable[[], None] | None = None,
+    prepare: Prepare | None = None,
 ) -> None:
     """``count_events``: False for families fed by other agents, not by collectors."""
     seen = pipeline.seen_ids(family)
@@ -90,6 +95,9 @@ def register_family_agent(
     async def family_agent(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            if prepare is not None and not await guard.run_async(
+                    prepare, event.value, message.partition, message.offset):
+                continue  # the message's events went to the dead-letter topic
             guard.run(process, event.value, message.partition, message.offset)
 
 
@@ -109,13 +117,26 @@ class MessageGuard:
         try:
             process(value, partition, offset)
         except Exception as exc:
-            log.exception("%s agent: the message at %s[%d]@%d failed; its events go to the "
-                          "dead-letter topic", self.family.value, self.topic, partition, offset)
-            self.internal_errors.inc()
-            rejection = Rejection("internal_error", f"{type(exc).__name__}: {exc}", "unknown")
-            body, input_topic, events = _as_events(value)
-            self.dead_letters.labels(input_topic or self.topic, "internal_error").inc(events)
-            self.send(dead_letter(rejection, body, None, Source(self.topic, partition, offset)))
+            self._failed(exc, value, partition, offset)
+
+    async def run_async(self, step: Prepare, value: bytes, partition: int, offset: int) -> bool:
+        """Whether ``step`` succeeded; a failure is handled as one in ``run``."""
+        try:
+            await step(value)
+        except Exception as exc:
+            self._failed(exc, value, partition, offset)
+            return False
+        return True
+
+    def _failed(self, exc: Exception, value: bytes, partition: int, offset: int) -> None:
+        """Called inside the ``except`` block: the log has the traceback."""
+        log.exception("%s agent: the message at %s[%d]@%d failed; its events go to the "
+                      "dead-letter topic", self.family.value, self.topic, partition, offset)
+        self.internal_errors.inc()
+        rejection = Rejection("internal_error", f"{type(exc).__name__}: {exc}", "unknown")
+        body, input_topic, events = _as_events(value)
+        self.dead_letters.labels(input_topic or self.topic, "internal_error").inc(events)
+        self.send(dead_letter(rejection, body, None, Source(self.topic, partition, offset)))
 
 
 def _as_events(value: bytes) -> tuple[bytes, str | None, int]:

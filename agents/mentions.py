@@ -1,14 +1,19 @@
 """Mentions agent: mention volume and sentiment per brand and platform.
 
-A mention without the collector's ``sentiment`` is scored by the service's
-scorer (``smm_pulse.sentiment``); the collector's score always wins. Each
-batch's mentions are also counted for the share of voice of every brand whose
-competitive set holds the batch's brand (agents/share_of_voice.py).
+A mention without the collector's ``sentiment`` is scored by the configured
+scorer (``smm_pulse.sentiment``, loaded once when the agent is registered); the
+collector's score always wins. A message's texts are scored before its handling,
+in one batch on a worker thread, so the event loop goes on meanwhile; the handler
+then reads the scores, and this agent's messages and state writes stay in order.
+Each batch's mentions are also counted for the share of voice of every brand
+whose competitive set holds the batch's brand (agents/share_of_voice.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.agents.share_of_voice import VoiceCount, voice_count
@@ -16,8 +21,10 @@ from smm_pulse.contributions import GrainSums, mention_scores
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.sentiment import scorer
-from smm_pulse.streams.internal import Mentions, Packed, VoiceCounts, encoded
+from smm_pulse.streams.internal import Mentions, Packed, VoiceCounts, decode, encoded
 from smm_pulse.windows import grain_seconds
+
+TextAndLang = tuple[str, str | None]
 
 
 def register(pipeline: Pipeline) -> None:
@@ -32,10 +39,33 @@ def register(pipeline: Pipeline) -> None:
         for brand in pipeline.config.brands
     }
 
-    service_scorer = scorer()
+    service_scorer = scorer(kind=pipeline.config.sentiment.scorer)
+    # One thread: the scorer is single-threaded (one core), and batches queue in order.
+    scoring = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentiment")
+    prepared: dict[TextAndLang, float] = {}  # the current message's scores
 
-    def score_texts(texts: list[tuple[str, str | None]]) -> list[float]:
+    def score_now(texts: list[TextAndLang]) -> list[float]:
         return [result.score for result in service_scorer.score_many(texts)]
+
+    async def prepare(value: bytes) -> None:
+        """Score the message's mentions that lack the collector's score, off the loop."""
+        prepared.clear()
+        # Decoded again by the handler's loop: that takes microseconds, a text's scoring a
+        # millisecond.
+        texts = list(dict.fromkeys(
+            (text, lang)
+            for blocks in decode(value).blocks.values() for block in blocks
+            if isinstance(block, Mentions)
+            for text, lang, score in zip(block.text, block.lang, block.sentiment, strict=True)
+            if score is None))
+        if texts:
+            scores = await asyncio.get_running_loop().run_in_executor(scoring, score_now, texts)
+            prepared.update(zip(texts, scores, strict=True))
+
+    def score_texts(texts: list[TextAndLang]) -> list[float]:
+        if all(text in prepared for text in texts):
+            return [prepared[text] for text in texts]
+        return score_now(texts)  # not prepared (a handler called on its own): on the spot
 
     # voice counts by target partition and target brand
     forwards: dict[int, dict[str, list[VoiceCount]]] = defaultdict(dict)
@@ -59,4 +89,5 @@ def register(pipeline: Pipeline) -> None:
                 voice_topic.send_soon(key=None, value=body, partition=partition)
         forwards.clear()
 
-    register_family_agent(pipeline, Family.MENTIONS, handle, after_message=forward_to_voice)
+    register_family_agent(pipeline, Family.MENTIONS, handle, after_message=forward_to_voice,
+                          prepare=prepare)

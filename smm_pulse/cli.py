@@ -18,7 +18,7 @@ from smm_pulse.runtime.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.sentiment import MODEL_ENV
 
 if TYPE_CHECKING:
-    from smm_pulse.sentiment import Scorer
+    from smm_pulse.sentiment import Scorer, ScorerKind
 
 app = typer.Typer(help="SMM Pulse: real-time social media marketing KPIs.", no_args_is_help=True)
 
@@ -185,24 +185,45 @@ def push(
 SentimentModel = Annotated[str | None, typer.Option(
     "--model", envvar=MODEL_ENV,
     help="Directory of a local transformer sentiment model (the 'transformer' extra); "
-         "default: the built-in rules and lexicons.")]
+         "default: the configured scorer.")]
+ScorerOption = Annotated[str | None, typer.Option(
+    "--scorer", help="model or rules: overrides the configuration's sentiment.scorer.")]
+SENTIMENT_DATA_ENV = "SMM_PULSE_SENTIMENT_DATA"
 
 
-def _sentiment_scorer(model: str | None) -> Scorer:
+def _configured_scorer(config: Path | None, override: str | None) -> ScorerKind:
+    """``--scorer``, else the configuration's (``--config`` or $SMM_PULSE_CONFIG, if given),
+    else the default configuration's."""
+    from smm_pulse.config import CONFIG_ENV, SentimentSettings
+
+    if override is not None:
+        if override not in ("model", "rules"):
+            typer.echo(f"--scorer: {override!r} is not model or rules", err=True)
+            raise typer.Exit(2)
+        return override  # type: ignore[return-value]
+    if config or os.environ.get(CONFIG_ENV):
+        return _load(config).sentiment.scorer
+    return SentimentSettings().scorer
+
+
+def _sentiment_scorer(model: str | None, kind: ScorerKind = "rules") -> Scorer:
     from smm_pulse.sentiment import scorer
+    from smm_pulse.sentiment.model import ModelError as WeightsError
     from smm_pulse.sentiment.transformer import ModelError
 
-    with _user_error(ModelError, "sentiment model: "):
-        return scorer(model)
+    with _user_error(ModelError, "sentiment model: "), \
+            _user_error(WeightsError, "sentiment model: "):
+        return scorer(model, kind)
 
 
 @app.command()
-def sentiment(model: SentimentModel = None) -> None:
-    """Score JSON Lines {"text", "lang"?} from stdin: one {"score", "label", "lang"} per line."""
+def sentiment(model: SentimentModel = None, config: ConfigOption = None,
+              scorer: ScorerOption = None) -> None:
+    """Score JSON Lines {"text", "lang"?} from stdin: one {"score", "label", "lang"} per line,
+    with the configured scorer."""
     import orjson
 
-
-    service_scorer = _sentiment_scorer(model)
+    service_scorer = _sentiment_scorer(model, _configured_scorer(config, scorer))
     for number, line in enumerate(sys.stdin.buffer, start=1):
         if not line.strip():
             continue
@@ -223,16 +244,21 @@ def sentiment(model: SentimentModel = None) -> None:
 
 @app.command("sentiment-bench")
 def sentiment_bench(
-    data: Annotated[Path, typer.Option(help="Folder with rusentiment_test.jsonl and "
-                                            "tweeteval_test.jsonl.")] = Path(
-        "../shared/data/sentiment"),
+    data: Annotated[Path, typer.Option(
+        envvar=SENTIMENT_DATA_ENV, help="Folder with rusentiment_test.jsonl and "
+                                        "tweeteval_test.jsonl.")],
     runs: Annotated[int, typer.Option(help="Timed passes; speed is their median.")] = 3,
     model: SentimentModel = None,
+    config: ConfigOption = None,
+    scorer: ScorerOption = None,
 ) -> None:
-    """Macro-F1 and mentions/s of the sentiment scorer on labelled data (docs/benchmarks.md)."""
-    from smm_pulse.sentiment.evaluate import evaluate_all
+    """Macro-F1, per-class precision and recall, confusion matrix and mentions/s of the
+    configured sentiment scorer on labelled data, with its start-up time and memory
+    (docs/sentiment.md)."""
+    from smm_pulse.sentiment.evaluate import evaluate_all, loaded
 
-    measured = _sentiment_scorer(model)
+    kind = _configured_scorer(config, scorer)
+    measured, load = loaded(lambda: _sentiment_scorer(model, kind))
     if model:
         import torch
 
@@ -241,9 +267,10 @@ def sentiment_bench(
     if not results:
         typer.echo(f"no labelled data in {data}", err=True)
         raise typer.Exit(2)
+    typer.echo(f"scorer: {'transformer ' + model if model else kind}; loaded in "
+               f"{load.seconds:.2f} s, {load.megabytes:,.0f} MB of memory added")
     for r in results:
-        typer.echo(f"{r.lang}: {r.texts} texts, macro-F1 {r.macro_f1:.3f}, "
-                   f"{r.per_second:,.0f} mentions/s (one core)")
+        typer.echo(r.report())
 
 
 @app.command()

@@ -56,6 +56,9 @@ ENVIRONMENT = (
            "The worker's local files (`up --data-dir`); missing parents are made."),
     EnvVar("SMM_PULSE_SENTIMENT_MODEL", "",
            "A local transformer model directory for the optional transformer scorer."),
+    EnvVar("SMM_PULSE_SENTIMENT_DATA", "",
+           "The labelled test sets `smm-pulse sentiment-bench` reads, where `--data` is not "
+           "given."),
     *(EnvVar(name, "", f"Overrides the configuration's `{key}`.")
       for name, key in ENV_OVERRIDES.items()),
     EnvVar("RUST_LOG", "warn", "The embedded broker's log level (Tansu: error, warn, info, ...)."),
@@ -196,6 +199,14 @@ class Ingest(_Strict):
     """Input bytes whose events one internal message carries at most."""
 
 
+class SentimentSettings(_Strict):
+    """How the service scores mentions that come without the collector's sentiment."""
+
+    scorer: Literal["model", "rules"] = "model"
+    """The trained model shipped in the package (docs/sentiment.md), or the rules alone:
+    no start-up cost, twenty times the speed, less accurate."""
+
+
 class Config(_Strict):
     """The service's configuration: one YAML file."""
 
@@ -229,6 +240,8 @@ class Config(_Strict):
     """How often expired state (window buckets, event ids, posts, threads) is deleted."""
     grafana_url: str = Field("http://localhost:3000", pattern=r"^https?://[^\s]+$")
     """Grafana's base URL, for the dashboard links in alert annotations."""
+    sentiment: SentimentSettings = SentimentSettings()
+    """How mentions without the collector's sentiment are scored."""
 
     @field_validator("brands", mode="before")
     @classmethod

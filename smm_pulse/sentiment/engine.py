@@ -74,6 +74,11 @@ class RuleEngine:
 
     def total(self, text: str) -> float:
         """The valence sum of a text before normalisation."""
+        return self.parts(text)[2]
+
+    def parts(self, text: str) -> tuple[float, float, float]:
+        """(sum of the positive word valences, sum of the negative ones, the valence sum):
+        the trained model reads the two sides apart, since "good but slow" is not neutral."""
         rules = self.rules
         raw_tokens = self.tokens.findall(text)
         names = self._names(raw_tokens) if rules.names_have_no_sentiment else ()
@@ -113,7 +118,8 @@ class RuleEngine:
             sentiments = [v * (CONTRAST_BEFORE if i < contrast_at else CONTRAST_AFTER)
                           for i, v in enumerate(sentiments)]
         total = sum(sentiments) + signals.emoticon_valence(text) + signals.emoji_valence(text)
-        return total + signals.exclamation_boost(text, total)
+        return (sum(v for v in sentiments if v > 0), sum(v for v in sentiments if v < 0),
+                total + signals.exclamation_boost(text, total))
 
     def _modified(self, value: float, before: list[str], raw: str, text: str) -> float:
         """Intensifiers, capitals and negation acting on a sentiment word."""

@@ -20,6 +20,20 @@ def calibrated(score: float) -> float:
     return strength if score > 0 else -strength
 
 
+def combined(russian: float, english: float, russian_share: float, lang: str) -> float:
+    """The rules' score from each engine's score: the text's language's, or both blended by
+    their share of the letters when the text mixes them."""
+    if is_mixed(russian_share):
+        score = russian_share * russian + (1 - russian_share) * english
+    else:
+        score = russian if lang == "ru" else english
+    return round(calibrated(score), 4)
+
+
+def is_mixed(russian_share: float) -> bool:
+    return MIXED_SHARE <= russian_share <= 1 - MIXED_SHARE
+
+
 class RuleScorer:
     def __init__(self) -> None:
         self.english = english_engine()
@@ -30,14 +44,10 @@ class RuleScorer:
         lang = detect(text, lang, russian_share)
         if not text.strip():
             return Sentiment(0.0, lang)
-        if MIXED_SHARE <= russian_share <= 1 - MIXED_SHARE:
-            score = (russian_share * self.russian.score(text)
-                     + (1 - russian_share) * self.english.score(text))
-        elif lang == "ru":
-            score = self.russian.score(text)
-        else:
-            score = self.english.score(text)
-        return Sentiment(round(calibrated(score), 4), lang)
+        both = is_mixed(russian_share)  # else only the text's language's engine reads it
+        russian = self.russian.score(text) if both or lang == "ru" else 0.0
+        english = self.english.score(text) if both or lang != "ru" else 0.0
+        return Sentiment(combined(russian, english, russian_share, lang), lang)
 
     def score_many(self, texts: Sequence[tuple[str, str | None]]) -> list[Sentiment]:
         return [self.score(text, lang) for text, lang in texts]

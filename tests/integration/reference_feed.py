@@ -25,7 +25,8 @@ windows: [5m, 1h, 24h]
 partitions: 4
 """
 WINDOWS = ("5m", "1h", "24h")
-GREAT = scorer().score("acme is great").score  # the one mention the service scores itself
+# The one mention the service scores itself, with the default scorer.
+GREAT = scorer(kind="model").score("acme is great").score
 TRUNCATED = b'{"type": "interaction", "event_id": '  # a collector cut off mid-message
 
 

@@ -148,7 +148,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
             # the collector's score wins; else the service's scorer (not a KPI formula)
             score = e.get("sentiment")
             mentions[pair].append(score if score is not None else
-                                  scorer().score(e["text"], e.get("lang")).score)
+                                  scorer(kind="model").score(e["text"], e.get("lang")).score)
         else:
             threads[(*pair, e["account"], e["thread_id"])][e["direction"]].append(ts)
 
