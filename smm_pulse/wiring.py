@@ -16,15 +16,16 @@ from smm_pulse.agents import (
 )
 from smm_pulse.config import Config
 from smm_pulse.runtime.faust_app import (
+    FAUST_VIEWS_OFF,
     PRODUCER_BATCH_BYTES,
     App,
     changelog_end_markers,
+    check_faust_views_off,
     reachable_host,
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.streams.topics import Family, TopicNames
 from smm_pulse.web import api, exporter
-from smm_pulse.web.views import FAUST_VIEWS_OFF, check_faust_views_off
 
 
 def create_pipeline(
@@ -48,7 +49,7 @@ def create_pipeline(
         canonical_url=f"http://{reachable_host(web_bind)}:{web_port}",
         web_in_thread=False,
         # The port serves /metrics, the API and a health route, not Faust's views of
-        # tables, routing and statistics (smm_pulse/web.py).
+        # tables, routing and statistics (smm_pulse/runtime/faust_app.py).
         **FAUST_VIEWS_OFF,
         # Table state is idempotent by offset guards; exactly-once is not needed.
         processing_guarantee="at_least_once",

@@ -175,3 +175,32 @@ def reachable_host(web_bind: str) -> str:
     """The host other workers can reach us at: our name when bound to every interface."""
     return socket.getfqdn() if web_bind in ("0.0.0.0", "::") else web_bind
 
+
+# Faust's built-in views, each turned off by its own setting (checked against
+# faust-streaming 0.15.3): /table reads table keys (a post's snapshot, follower
+# histories, thread event ids), /router lists the workers and who owns a key, /
+# with statistics (and /assignment/), /graph and /performance/ describe the
+# worker's internals. With statistics off Faust serves its production index at /
+# instead. The API's redirect to a brand's owner reads the assignor's table
+# metadata, not /router, so it needs none of them.
+FAUST_VIEWS_OFF: dict[str, bool] = {
+    "web_tables_enabled": False,
+    "web_router_enabled": False,
+    "web_stats_enabled": False,
+    "web_graph_enabled": False,
+    "web_metrics_enabled": False,
+}
+
+
+def check_faust_views_off(conf: Any) -> None:
+    """Refuse to start when Faust would still serve a view we turned off.
+
+    Faust ignores settings it does not know (a Faust without these settings
+    serves every view) and lets ``APP_WEB_*`` variables override what the app sets.
+    """
+    on = [name for name in FAUST_VIEWS_OFF if getattr(conf, name, True) is not False]
+    if on:
+        raise RuntimeError(
+            f"Faust would serve its built-in views ({', '.join(on)}): the installed "
+            "faust-streaming lacks these settings (0.15.3 has them), or an APP_WEB_* "
+            "variable turns them on")

@@ -2,7 +2,9 @@
 and ``GET /api/events``, this worker's event counts by outcome.
 
 A worker that does not own the brand answers 307 with the owner's URL, so any
-worker's port serves every brand (clients follow the redirect).
+worker's port serves every brand (clients follow the redirect). The brand is
+the rest of the path, URL-encoded (``kpis_path``): any declared name works,
+``/``, ``%``, ``{``, ``}`` and all.
 """
 
 from __future__ import annotations
@@ -39,6 +41,35 @@ def owner_url(pipeline: Pipeline, brand: str) -> str | None:
     return None
 
 
+KPIS_PREFIX = "/api/kpis/"
+
+
+def kpis_path(brand: str) -> str:
+    """The API path of a brand: every character but letters, digits and ``_.-~`` escaped.
+
+    The brands "." and ".." are escaped whole, as clients resolve those segments
+    (``/api/kpis/..`` is ``/api/``); clients that also resolve ``%2E`` (aiohttp's,
+    browsers) cannot ask for them at all.
+    """
+    segment = quote(brand, safe="")
+    return KPIS_PREFIX + (segment.replace(".", "%2E") if brand in (".", "..") else segment)
+
+
+def brand_from_path(raw_path: str) -> str | None:
+    """The brand a raw (still URL-encoded) ``kpis_path`` names, decoded once.
+
+    None when the escapes do not decode as UTF-8. Read from the raw path, not
+    from aiohttp's route parameter: that one matches no ``{`` or ``}``, and
+    which escapes it has already decoded depends on aiohttp's version (a second
+    decoding made ``100%2525`` name ``100%``).
+    """
+    try:
+        name = unquote(raw_path.removeprefix(KPIS_PREFIX), errors="strict")
+    except UnicodeDecodeError:
+        return None
+    return normalize_brand(name)
+
+
 def event_counts(pipeline: Pipeline) -> dict[str, float]:
     """Events counted by this worker per outcome: a cheap progress probe (no KPI work)."""
     counts: dict[str, float] = {"accepted": 0, "duplicate": 0, "rejected": 0}
@@ -54,9 +85,13 @@ def register(pipeline: Pipeline) -> None:
     async def events(web: Any, request: Any) -> Any:
         return web.json(event_counts(pipeline))
 
-    @pipeline.app.page("/api/kpis/{brand}")
-    async def kpis(web: Any, request: Any, brand: str) -> Any:
-        name = normalize_brand(unquote(brand))
+    # Any path below the prefix; the brand is read from the raw path (brand_from_path),
+    # not from the route parameter aiohttp decoded.
+    @pipeline.app.page(KPIS_PREFIX + "{brand:.+}")
+    async def kpis(web: Any, request: Any, **_route: str) -> Any:
+        name = brand_from_path(request.rel_url.raw_path)
+        if name is None:
+            return web.json({"error": "the brand's escapes are not UTF-8"}, status=400)
         if name not in pipeline.config.brands:
             return web.json({"error": f"brand {name!r} is not declared"}, status=404)
         if pipeline.partition_of(name) in pipeline.owned_partitions(Family.ENGAGEMENT):
@@ -66,4 +101,4 @@ def register(pipeline: Pipeline) -> None:
             return web.json({"error": "no worker owns this brand right now (rebalancing)"},
                             status=503, headers={"Retry-After": "2"})
         return web.json({"owner": owner}, status=307,
-                        headers={"Location": f"{owner}/api/kpis/{quote(name)}"})
+                        headers={"Location": owner + kpis_path(name)})

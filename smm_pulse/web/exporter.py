@@ -1,13 +1,15 @@
 """Prometheus exporter: the KPI catalog evaluated on the tables at scrape time.
 
 Values are computed when Prometheus scrapes, at the wall clock of the scrape, so
-trailing windows are always current. Only brands whose partition this worker
+trailing windows are always current (whole scrapes share a render up to a
+second old: ``register``). Only brands whose partition this worker
 actively owns are exported; when a partition moves away its series vanish with
 the next scrape (no stale series), and its new owner starts exporting them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Collection, Iterable, Iterator
 from operator import itemgetter
@@ -30,6 +32,7 @@ from smm_pulse.kpi.catalog import (
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.state import TOTAL
+from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, accepts_gzip, in_slices
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 
@@ -79,27 +82,43 @@ def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], An
             if pair[0] in declared and pipeline.partition_of(pair[0]) in owned]
 
 
-def render_kpis(samples: Iterable[Sample], names: Collection[str] | None = None) -> bytes:
-    """Prometheus text format of the samples, as prometheus_client writes it.
+class Exposition:
+    """Prometheus text format of KPI samples, as prometheus_client writes it, built a sample
+    at a time (so a render can pause between samples).
 
     Written here because prometheus_client's exposition costs ~30 µs a sample
     (label name checks, Sample objects), seconds of the event loop per scrape
     with hundreds of brands; tests/unit/test_exporter.py checks both agree.
     ``names``: the metrics whose HELP and TYPE lines to write (default: all).
     """
-    lines: dict[str, list[str]] = {metric: [header] for metric, header in _HEADERS.items()
-                                   if names is None or _EXPOSED[metric] in names}
-    if len(_SERIES) > MAX_CACHED_SERIES:
-        _SERIES.clear()
-    for kpi, values, value in samples:
+
+    def __init__(self, names: Collection[str] | None = None) -> None:
+        self._lines: dict[str, list[str]] = {
+            metric: [header] for metric, header in _HEADERS.items()
+            if names is None or _EXPOSED[metric] in names}
+        if len(_SERIES) > MAX_CACHED_SERIES:
+            _SERIES.clear()
+
+    def add(self, sample: Sample) -> None:
+        kpi, values, value = sample
         key = (id(kpi), values)
         series = _SERIES.get(key)
         if series is None:
             series = _SERIES[key] = _series(kpi, values)
         # floatToGoString only rewrites numbers from 1e6 up, inf and NaN: the same text.
         number = repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
-        lines[kpi.metric].append(f"{series} {number}\n")
-    return "".join(line for metric_lines in lines.values() for line in metric_lines).encode()
+        self._lines[kpi.metric].append(f"{series} {number}\n")
+
+    def text(self) -> bytes:
+        return "".join(line for lines in self._lines.values() for line in lines).encode()
+
+
+def render_kpis(samples: Iterable[Sample], names: Collection[str] | None = None) -> bytes:
+    """The samples in Prometheus text format, all at once (``Exposition``)."""
+    exposition = Exposition(names)
+    for sample in samples:
+        exposition.add(sample)
+    return exposition.text()
 
 
 # The series part of a sample line ('name{label="value",...}') by (KPI, label values):
@@ -182,17 +201,57 @@ class HealthCollector(Collector):
         return metric
 
 
+async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = None) -> bytes:
+    """The /metrics body (only ``names`` if given), rendered on the loop in slices.
+
+    KPI values read live state that agents change on the loop, so they are
+    computed there, not in a thread; each slice computes and writes a few
+    milliseconds of samples (docs/design.md, "Serving /metrics").
+    """
+    registry = pipeline.registry if names is None else \
+        pipeline.registry.restricted_registry(names)
+    head = generate_latest(registry)  # the service's own metrics: a few dozen samples
+    exposition = Exposition(names)
+    await in_slices(kpi_samples(pipeline, time.time(), names=names), exposition.add)
+    return head + exposition.text()
+
+
+# A whole scrape within this long of the last render's end gets that render's bytes.
+WHOLE_SCRAPE_MAX_AGE_SECONDS = 1.0
+
+
 def register(pipeline: Pipeline) -> None:
     pipeline.registry.register(HealthCollector(pipeline))
+    # One render at a time: renders running together would each take a slice of every
+    # turn of the loop, and events would wait for all of them.
+    one_at_a_time = asyncio.Lock()
+
+    async def render(names: Collection[str] | None) -> bytes:
+        async with one_at_a_time:
+            return await render_metrics(pipeline, names)
+
+    async def render_whole() -> Encoded:
+        return await Encoded.of(await render(None))
+
+    whole = SharedRender(render_whole, max_age=WHOLE_SCRAPE_MAX_AGE_SECONDS)
+    sending = BytesPerTurn()  # a render's waiters are woken together
 
     @pipeline.app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        # ?name[]=a&name[]=b: only those metrics, as prometheus_client's own handler does
-        # (a probe polling one series need not pay for all of them).
-        names = set(request.query.getall("name[]", [])) or None
-        registry = pipeline.registry if names is None else \
-            pipeline.registry.restricted_registry(names)
-        body = generate_latest(registry) + render_kpis(
-            kpi_samples(pipeline, time.time(), names=names), names)
         # aiohttp refuses a charset in content_type, so the header is set as is.
-        return web.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        headers = {"Content-Type": CONTENT_TYPE_LATEST}
+        # ?name[]=a&name[]=b: only those metrics, as prometheus_client's own handler does
+        # (a probe polling one series need not pay for all of them). Such a scrape is
+        # rendered for its own request: probes expect values as of their request.
+        names = set(request.query.getall("name[]", [])) or None
+        if names is not None:
+            return web.bytes(await render(names), headers=headers)
+        rendered = await whole.get()
+        headers["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+            body = rendered.gzipped
+            headers["Content-Encoding"] = "gzip"
+        else:
+            body = rendered.plain
+        await sending.wait(len(body))
+        return web.bytes(body, headers=headers)

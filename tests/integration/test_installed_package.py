@@ -20,7 +20,8 @@ SOURCE_FOLDERS = {"smm_pulse": "smm_pulse", "agents": "smm_pulse/agents",
                   "streams": "smm_pulse/streams", "dashboards": "smm_pulse/dashboards"}
 
 # Modules that need an extra (pyproject.toml): the bench's tools, the transformer scorer.
-NEED_AN_EXTRA = {"smm_pulse.bench", "smm_pulse.sentiment.transformer"}
+NEED_AN_EXTRA = {"smm_pulse.bench", "smm_pulse.scrape_load",
+                 "smm_pulse.sentiment.transformer"}
 IMPORT_EVERY_MODULE = f"""
 import importlib, pkgutil, smm_pulse
 names = [m.name for m in pkgutil.walk_packages(smm_pulse.__path__, "smm_pulse.")]

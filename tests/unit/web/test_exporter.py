@@ -1,13 +1,19 @@
-"""The exporter's own text rendering says what prometheus_client would say."""
+"""The exporter's own text rendering says what prometheus_client would say, and a render
+in slices writes what one at once writes."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
+import asyncio
+from types import SimpleNamespace
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from smm_pulse.kpi.catalog import CATALOG, Scope
-from smm_pulse.web.exporter import Sample, render_kpis
+from smm_pulse.kpi.catalog import CATALOG, Family, Scope, View
+from smm_pulse.state import TOTAL
+from smm_pulse.web.exporter import Sample, kpi_samples, render_kpis, render_metrics
+from smm_pulse.windows import Window
 
 
 def samples() -> list[Sample]:
@@ -67,3 +73,55 @@ def test_a_later_scrape_writes_its_own_values_on_the_cached_series():
     render_kpis(samples())
     changed = [(kpi, labels, value + 1) for kpi, labels, value in samples()]
     assert parsed(render_kpis(changed)) == parsed(by_prometheus_client(changed))
+
+
+class FakePipeline:
+    """What the exporter reads of a pipeline: every family's views of ``brands`` on vk."""
+
+    def __init__(self, brands: int) -> None:
+        self.windows = (Window.parse("5m"), Window.parse("1h"))
+        self.config = SimpleNamespace(brands={f"brand{i}" for i in range(brands)})
+        self.registry = CollectorRegistry()
+        Counter("smm_events", "Events.", ["outcome"], registry=self.registry).labels(
+            "accepted").inc(7)
+        gained = {"likes": 10, "comments": 2, "shares": 1, "reach": 400, "views": 500,
+                  "clicks": 5, "impressions": 600, "mentions": 4, "follows": 3}
+        pair_views = {TOTAL: View(gained, 1000, 0, newest_event=1.0)} | {
+            w.name: View(gained, 1000, w.seconds, followers_start=990, response_times=(60.0,))
+            for w in self.windows}
+        self.views = {family: (lambda now: {(brand, "vk"): pair_views
+                                            for brand in sorted(self.config.brands)})
+                      for family in Family}
+
+    def owned_partitions(self, family: Family) -> set[int]:
+        return {0}
+
+    def partition_of(self, brand: str) -> int:
+        return 0
+
+
+def test_a_render_in_slices_lets_the_loop_run_and_writes_what_one_at_once_writes():
+    pipeline = FakePipeline(brands=300)
+
+    async def scenario() -> tuple[bytes, int]:
+        turns = 0
+        rendering = True
+
+        async def other_task() -> None:
+            nonlocal turns
+            while rendering:
+                turns += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(other_task())
+        await asyncio.sleep(0)
+        body = await render_metrics(pipeline)
+        rendering = False
+        await other
+        return body, turns
+
+    body, turns = asyncio.run(scenario())
+    at_once = generate_latest(pipeline.registry) + render_kpis(kpi_samples(pipeline, 0.0))
+    assert body == at_once and len(body) > 1_000_000
+    # Tens of milliseconds of work in slices of 2 ms: the loop ran between them.
+    assert turns >= 3
