@@ -9,6 +9,8 @@ evaluation data under its own terms, never trained or calibrated on.
 
 from __future__ import annotations
 
+import os
+import resource
 import statistics
 import time
 from collections import Counter
@@ -17,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-import psutil
 
 from smm_pulse.sentiment import Scorer
 
@@ -81,14 +82,22 @@ class Load:
     megabytes: float  # resident memory the scorer added
 
 
+def resident_bytes() -> int:
+    """This process's resident memory (Linux's /proc; elsewhere its peak, from getrusage)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def loaded(make: Callable[[], Scorer]) -> tuple[Scorer, Load]:
     """A scorer, with the time and the memory its loading took."""
-    process = psutil.Process()
-    before = process.memory_info().rss
+    before = resident_bytes()
     started = time.perf_counter()
     made = make()
     seconds = time.perf_counter() - started
-    return made, Load(seconds, (process.memory_info().rss - before) / 2**20)
+    return made, Load(seconds, (resident_bytes() - before) / 2**20)
 
 
 def evaluate(scorer: Scorer, path: Path, lang: str, runs: int = 3) -> Result:
