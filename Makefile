@@ -9,7 +9,7 @@ WITH_TRANSFORMER := $(VENV)/.installed-transformer
 # installed first, so the 'transformer' extra's torch range adds no CUDA packages.
 TORCH ?= torch==2.13.0
 
-TOOLS := promtool amtool prometheus
+TOOLS := promtool amtool prometheus chromium stunnel4 openssl
 WITH_TRAIN := $(VENV)/.installed-train
 # The project's training data directory (docs/sentiment.md): read to train, never shipped.
 SENTIMENT_TRAIN_DATA ?= ../shared/data/sentiment-train
@@ -34,15 +34,20 @@ $(WITH_TRANSFORMER): $(INSTALLED)
 test: lint tools $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest
 
-# Prometheus and Alertmanager tools for the alert tests, from Debian's packages.
+# Prometheus and Alertmanager tools for the alert tests, chromium for the live page's
+# browser test (Playwright drives it; no browser download), stunnel and openssl for the
+# Kafka TLS tests (a TLS endpoint with a throwaway CA), from Debian's packages.
 tools:
 	@for tool in $(TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				--no-install-recommends prometheus prometheus-alertmanager; \
+				--no-install-recommends prometheus prometheus-alertmanager chromium \
+				stunnel4 openssl; \
 		else \
-			echo "install prometheus and prometheus-alertmanager (Debian packages)"; exit 1; \
+			echo "install prometheus, prometheus-alertmanager, chromium, stunnel4 and openssl" \
+				"(Debian packages)"; \
+			exit 1; \
 		fi; \
 	fi
 

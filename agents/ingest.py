@@ -33,6 +33,7 @@ from aiokafka import (
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from smm_pulse.config import Ingest
+from smm_pulse.connections import aiokafka_args
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.faust_app import PRODUCER_BATCH_BYTES
 from smm_pulse.runtime.pipeline import Pipeline
@@ -180,6 +181,7 @@ class Ingest:
 
     async def run(self) -> None:
         """Poll, handle, commit, until cancelled (aiokafka clients need the running loop)."""
+        security = aiokafka_args(self.pipeline.config.kafka)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=f"{self.pipeline.config.app_id}-ingest",
@@ -188,9 +190,10 @@ class Ingest:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,  # aiokafka's 500 ms delays each event as much
+            **security,
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2,
-                                         max_batch_size=PRODUCER_BATCH_BYTES)
+                                         max_batch_size=PRODUCER_BATCH_BYTES, **security)
         self.consumer.subscribe(list(self.pipeline.names.inputs), listener=_ReportAssignment())
         for topic in self.pipeline.family_topics.values():
             await topic.maybe_declare()  # before the first send creates it with broker defaults

@@ -38,12 +38,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from smm_pulse.agents.ingest import READING_INPUT
+from smm_pulse.config import Kafka
+from smm_pulse.connections import aiokafka_args
 from smm_pulse.kpi.formulas import nearest_rank
 from smm_pulse.runtime.broker import EmbeddedBroker
 
 # Faust's "Ready" (the KPI agents have their partitions) and the ingest's line: the
 # worker is ready once both are logged (the ingest joins its own consumer group).
 READY_LINES = (b"[^Worker]: Ready", READING_INPUT.encode())
+# The bench runs its own embedded broker, which speaks plaintext: an operator's TLS and
+# SASL settings (SMM_KAFKA_*) are not for it, neither in its clients nor in its workers.
+EMBEDDED = Kafka()
 
 BRANDS = 50
 PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
@@ -132,7 +137,7 @@ async def preload(bootstrap: str, prefix: str, events: list[dict[str, Any]],
                   per_message: int) -> int:
     """Send events in messages of ``per_message`` (per topic and brand); returns messages."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5,
-                                max_batch_size=1 << 20)
+                                max_batch_size=1 << 20, **aiokafka_args(EMBEDDED))
     await producer.start()
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     sent = 0
@@ -160,7 +165,7 @@ async def raw_ceiling(bootstrap: str, topics: list[str], messages: int) -> float
     """Events/s of an aiokafka consumer that only parses the messages with orjson."""
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap,
                                 auto_offset_reset="earliest", group_id=f"raw-{uuid.uuid4()}",
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **aiokafka_args(EMBEDDED))
     await consumer.start()
     read = events = 0
     started = None
@@ -191,7 +196,9 @@ class Worker:
              str(self.port), "--loglevel", "info",
              "--data-dir", str(workdir / f"data-{self.port}")],
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-            env={**os.environ, "SMM_KAFKA_BOOTSTRAP": bootstrap, **(env or {})})
+            env={**{name: value for name, value in os.environ.items()
+                    if not name.startswith("SMM_KAFKA_")},
+                 "SMM_KAFKA_BOOTSTRAP": bootstrap, **(env or {})})
 
     def wait_ready(self, timeout: float = 120) -> float:
         """Seconds from start until the KPI agents are ready and the ingest reads its input."""
@@ -463,7 +470,7 @@ async def steady_traffic(worker: Worker, bootstrap: str, prefix: str, rate: floa
     # Produce requests every 20 ms, not 5: each costs the bench process a few hundred
     # microseconds, which the worker and the broker would otherwise not have.
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20,
-                                max_batch_size=1 << 20)
+                                max_batch_size=1 << 20, **aiokafka_args(EMBEDDED))
     await producer.start()
     loading = asyncio.create_task(steady_load(producer, prefix, rate, sent))
     scraping = asyncio.create_task(full_scrapes(worker))

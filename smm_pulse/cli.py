@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 from tqdm import tqdm
 
-from smm_pulse.config import Config, ConfigError, Topics, load_config
+from smm_pulse.config import (
+    CONFIG_ENV,
+    Config,
+    ConfigError,
+    Kafka,
+    Topics,
+    kafka_from_environment,
+    load_config,
+)
 from smm_pulse.runtime.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.sentiment import MODEL_ENV
 
@@ -43,6 +51,15 @@ def _load(path: Path | None) -> Config:
         return load_config(path)
 
 
+def _reach_kafka(bootstrap: str, settings: Kafka) -> None:
+    """A wrong address, CA certificate or password stops the command with one line, within
+    ``kafka.connect_timeout_seconds``, instead of clients retrying for ever."""
+    from smm_pulse.runtime.kafka_check import KafkaUnreachable, check_connection
+
+    with _user_error(KafkaUnreachable, "kafka: "):
+        check_connection(bootstrap, settings)
+
+
 @app.command()
 def up(
     config: ConfigOption = None,
@@ -66,9 +83,17 @@ def up(
             data_dir.mkdir(parents=True, exist_ok=True)
     _sentiment_scorer(None)  # a bad $SMM_PULSE_SENTIMENT_MODEL stops here, before the broker
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
+    if bootstrap:
+        _reach_kafka(bootstrap, settings.kafka)
+    elif settings.kafka.security_protocol != "PLAINTEXT":
+        typer.echo(f"kafka: security_protocol is {settings.kafka.security_protocol}, but the "
+                   f"embedded broker speaks PLAINTEXT: set {BOOTSTRAP_ENV} to your cluster",
+                   err=True)
+        raise typer.Exit(2)
     broker = None if bootstrap else EmbeddedBroker().start()
     bootstrap = bootstrap or broker.bootstrap  # type: ignore[union-attr]
     feeder = DemoFeeder(settings, bootstrap) if demo else None
+    typer.echo(f"SMM Pulse: live page on http://{bind}:{port}/", err=True)
     typer.echo(f"SMM Pulse: broker {bootstrap}, metrics on http://{bind}:{port}/metrics", err=True)
     memory.return_large_buffers_to_os()
     memory.GcSettings().install()
@@ -106,6 +131,7 @@ def demo_feed(config: ConfigOption = None) -> None:
 
     settings = _load(config or Path(default_config_path()))
     bootstrap = os.environ.get(BOOTSTRAP_ENV, "127.0.0.1:9092")
+    _reach_kafka(bootstrap, settings.kafka)
     typer.echo(f"SMM Pulse demo feed: broker {bootstrap}", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         DemoFeeder(settings, bootstrap).run()
@@ -120,10 +146,17 @@ def feed(
     """Send events from JSON Lines (one event or one batch per line) to the right topics."""
     from smm_pulse.sdk import CollectorClient
 
-    topics = _load(config).topics if config or os.environ.get("SMM_PULSE_CONFIG") else Topics()
+    settings = _load(config) if config or os.environ.get(CONFIG_ENV) else None
+    topics = settings.topics if settings else Topics()
+    if settings:
+        security = settings.kafka
+    else:  # no file: the SMM_KAFKA_* variables alone
+        with _user_error(ConfigError, "configuration error:\n"):
+            security = kafka_from_environment()
     bootstrap = os.environ.get(BOOTSTRAP_ENV, "127.0.0.1:9092")
+    _reach_kafka(bootstrap, security)
     source: BinaryIO = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
-    with source, CollectorClient(bootstrap, topics) as client:
+    with source, CollectorClient(bootstrap, topics, security) as client:
         for line in tqdm(source, unit=" lines", disable=quiet, file=sys.stderr):
             if line.strip():
                 client.send_line(line.rstrip(b"\r\n"))
@@ -194,7 +227,7 @@ SENTIMENT_DATA_ENV = "SMM_PULSE_SENTIMENT_DATA"
 def _configured_scorer(config: Path | None, override: str | None) -> ScorerKind:
     """``--scorer``, else the configuration's (``--config`` or $SMM_PULSE_CONFIG, if given),
     else the default configuration's."""
-    from smm_pulse.config import CONFIG_ENV, SentimentSettings
+    from smm_pulse.config import SentimentSettings
 
     if override is not None:
         if override not in ("model", "rules"):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -28,9 +29,21 @@ from pydantic import (
 from smm_pulse.streams.events import normalize_brand
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
-# Environment variables that override a key of the file (operators of container images).
-ENV_OVERRIDES = {"SMM_PULSE_DEDUP_EXTRA_SECONDS": "dedup_extra_seconds",
-                 "SMM_PULSE_CHANGELOG_END_MARKERS": "changelog_end_markers"}
+# Environment variables that override a key of the file, by its key path (operators of
+# container images; secrets that should not sit in the file). An empty value counts as
+# unset: compose files pass ``${VAR:-}`` for variables the operator left out.
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "SMM_PULSE_DEDUP_EXTRA_SECONDS": ("dedup_extra_seconds",),
+    "SMM_PULSE_CHANGELOG_END_MARKERS": ("changelog_end_markers",),
+    "SMM_KAFKA_SECURITY_PROTOCOL": ("kafka", "security_protocol"),
+    "SMM_KAFKA_SASL_MECHANISM": ("kafka", "sasl_mechanism"),
+    "SMM_KAFKA_SASL_USERNAME": ("kafka", "sasl_username"),
+    "SMM_KAFKA_SASL_PASSWORD": ("kafka", "sasl_password"),
+    "SMM_KAFKA_SASL_PASSWORD_FILE": ("kafka", "sasl_password_file"),
+    "SMM_KAFKA_SSL_CAFILE": ("kafka", "ssl_cafile"),
+    "SMM_KAFKA_SSL_CERTFILE": ("kafka", "ssl_certfile"),
+    "SMM_KAFKA_SSL_KEYFILE": ("kafka", "ssl_keyfile"),
+}
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -59,8 +72,9 @@ ENVIRONMENT = (
     EnvVar("SMM_PULSE_SENTIMENT_DATA", "",
            "The labelled test sets `smm-pulse sentiment-bench` reads, where `--data` is not "
            "given."),
-    *(EnvVar(name, "", f"Overrides the configuration's `{key}`.")
-      for name, key in ENV_OVERRIDES.items()),
+    *(EnvVar(name, "", f"Overrides the configuration's `{'.'.join(path)}` (empty: no "
+                       "override).")
+      for name, path in ENV_OVERRIDES.items()),
     EnvVar("RUST_LOG", "warn", "The embedded broker's log level (Tansu: error, warn, info, ...)."),
     EnvVar("GRAFANA_URL", "", "Grafana's base URL for `smm-pulse dashboards push`."),
     EnvVar("GRAFANA_TOKEN", "", "A Grafana service account token for `dashboards push`."),
@@ -207,6 +221,73 @@ class SentimentSettings(_Strict):
     no start-up cost, twenty times the speed, less accurate."""
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+def _readable_file(path: Path) -> Path:
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    return path
+
+
+ReadableFile = Annotated[Path, AfterValidator(_readable_file)]
+
+
+class Kafka(_Strict):
+    """How every Kafka client of the service connects: TLS and SASL (docs/kafka.md). The
+    brokers' addresses come from SMM_KAFKA_BOOTSTRAP."""
+
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    """PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS, what managed Kafka
+    services ask for)."""
+    sasl_mechanism: SaslMechanism = "PLAIN"
+    """The SASL mechanism of the SASL_* protocols: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."""
+    sasl_username: str | None = None
+    """The SASL user name (on Confluent Cloud: the API key)."""
+    sasl_password: SecretStr | None = None
+    """The SASL password; rather set SMM_KAFKA_SASL_PASSWORD or ``sasl_password_file``
+    than write a secret into the file."""
+    sasl_password_file: ReadableFile | None = None
+    """A file holding the SASL password (a mounted secret); a trailing newline is ignored."""
+    ssl_cafile: ReadableFile | None = None
+    """PEM file of the CA certificates the brokers' certificates are checked against;
+    unset: the system's CAs."""
+    ssl_certfile: ReadableFile | None = None
+    """PEM client certificate, for brokers that authenticate clients by certificate
+    (mutual TLS); it may hold the private key too."""
+    ssl_keyfile: ReadableFile | None = None
+    """PEM private key of ``ssl_certfile``, when that file does not hold it."""
+    connect_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """How long the connection check at start waits for the brokers before it gives up
+    with one line saying why."""
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @model_validator(mode="after")
+    def _credentials_fit_the_protocol(self) -> Kafka:
+        if self.sasl_password is not None and self.sasl_password_file is not None:
+            raise ValueError("give sasl_password or sasl_password_file, not both")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        if self.uses_sasl:
+            if not self.sasl_username:
+                raise ValueError(f"sasl_username is needed with {self.security_protocol}")
+            if self.sasl_password is None and self.sasl_password_file is None:
+                raise ValueError(f"sasl_password or sasl_password_file is needed with "
+                                 f"{self.security_protocol}")
+        return self
+
+
 class Config(_Strict):
     """The service's configuration: one YAML file."""
 
@@ -242,6 +323,8 @@ class Config(_Strict):
     """Grafana's base URL, for the dashboard links in alert annotations."""
     sentiment: SentimentSettings = SentimentSettings()
     """How mentions without the collector's sentiment are scored."""
+    kafka: Kafka = Kafka()
+    """How the service's Kafka clients connect: TLS and SASL (env SMM_KAFKA_* override)."""
 
     @field_validator("brands", mode="before")
     @classmethod
@@ -306,6 +389,9 @@ class Config(_Strict):
         return [brand, *(normalize_brand(c) for c in self.brands[brand].competitors)]
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
@@ -316,11 +402,49 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _problem(source: str, error: Any) -> str:
+def _problem(source: str, error: Any, prefix: tuple[str, ...],
+             overridden: Mapping[tuple[str, ...], str]) -> str:
     message = error["msg"].removeprefix("Value error, ")
-    if not error["loc"]:  # cross-field checks name their key path themselves
+    loc = (*prefix, *error["loc"])
+    if not loc:  # cross-field checks name their key path themselves
         return f"{source}: {message}"
-    return f"{source}: {_where(error['loc'])}: {message}"
+    # A value from the environment is named by its variable: the file does not hold it.
+    setters = [name for path, name in overridden.items() if loc[:len(path)] == path]
+    return f"{source}: {_where(loc)}: {message}" + (f" (from {setters[0]})" if setters else "")
+
+
+def _overridden(data: dict[str, Any], environ: Mapping[str, str]
+                ) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """``data`` with the environment's overrides (``ENV_OVERRIDES``) set at their key paths,
+    and the paths set, each with its variable."""
+    data = dict(data)
+    applied: dict[tuple[str, ...], str] = {}
+    for name, path in ENV_OVERRIDES.items():
+        if not environ.get(name):
+            continue
+        node = data
+        for key in path[:-1]:
+            inner = node.get(key)
+            # A section the file leaves out (or empty) is made; any other value is left
+            # for validation to report.
+            if inner is None:
+                inner = {}
+            if not isinstance(inner, dict):
+                break
+            node[key] = node = dict(inner)
+        else:
+            node[path[-1]] = environ[name]
+            applied[path] = name
+    return data, applied
+
+
+def _validated(model: type[_M], data: Any, source: str, prefix: tuple[str, ...] = (),
+               overridden: Mapping[tuple[str, ...], str] | None = None) -> _M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_problem(source, e, prefix, overridden or {})
+                                     for e in exc.errors())) from None
 
 
 def parse_config(text: str, source: str, environ: Mapping[str, str] | None = None) -> Config:
@@ -332,12 +456,15 @@ def parse_config(text: str, source: str, environ: Mapping[str, str] | None = Non
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: (top level): expected a mapping with a 'brands' key")
-    environ = os.environ if environ is None else environ
-    data |= {key: environ[name] for name, key in ENV_OVERRIDES.items() if name in environ}
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError("\n".join(_problem(source, e) for e in exc.errors())) from None
+    data, overridden = _overridden(data, os.environ if environ is None else environ)
+    return _validated(Config, data, source, overridden=overridden)
+
+
+def kafka_from_environment(environ: Mapping[str, str] | None = None) -> Kafka:
+    """The ``kafka`` section from the environment alone (``SMM_KAFKA_*``): for commands
+    that run without a configuration file."""
+    data, overridden = _overridden({}, os.environ if environ is None else environ)
+    return _validated(Kafka, data.get("kafka", {}), "environment", ("kafka",), overridden)
 
 
 def load_config(path: str | os.PathLike[str] | None) -> Config:

@@ -60,8 +60,8 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}"
     if origin is dict:
         return f"map of {_type_name(args[0])} to {_type_name(args[1])}"
-    return {"str": "string", "float": "number", "int": "integer"}.get(
-        annotation.__name__, annotation.__name__)
+    return {"str": "string", "float": "number", "int": "integer", "Path": "file path",
+            "SecretStr": "string (secret)"}.get(annotation.__name__, annotation.__name__)
 
 
 def _default(field: Any) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 from kafka import KafkaProducer
 
-from smm_pulse.config import Topics
+from smm_pulse.config import Kafka, Topics
+from smm_pulse.connections import kafka_python_args
 from smm_pulse.streams.topics import INPUT_TOPIC_OF_TYPE
 
 
@@ -59,15 +60,21 @@ def _key_of(item: Any) -> bytes | None:
 
 
 class CollectorClient:
-    """A producer for collectors: ``send_line`` for JSON Lines, ``send`` for Python objects."""
+    """A producer for collectors: ``send_line`` for JSON Lines, ``send`` for Python objects.
 
-    def __init__(self, bootstrap: str, topics: Topics | None = None, **producer: Any) -> None:
+    ``security``: TLS and SASL (the configuration's ``kafka`` section, or
+    ``smm_pulse.config.kafka_from_environment()``); plaintext without it.
+    """
+
+    def __init__(self, bootstrap: str, topics: Topics | None = None,
+                 security: Kafka | None = None, **producer: Any) -> None:
         self.topics = topics or Topics()
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap.split(","),
             linger_ms=5,
             acks="all",
             retries=5,
+            **kafka_python_args(security or Kafka()),
             **producer,
         )
         self.report = SendReport()

@@ -15,6 +15,7 @@ from smm_pulse.agents import (
     share_of_voice,
 )
 from smm_pulse.config import Config
+from smm_pulse.connections import faust_credentials
 from smm_pulse.runtime.faust_app import (
     FAUST_VIEWS_OFF,
     PRODUCER_BATCH_BYTES,
@@ -25,7 +26,7 @@ from smm_pulse.runtime.faust_app import (
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.streams.topics import Family, TopicNames
-from smm_pulse.web import api, exporter
+from smm_pulse.web import api, exporter, page
 
 
 def create_pipeline(
@@ -39,6 +40,8 @@ def create_pipeline(
     app = App(
         config.app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
+        # TLS and SASL of Faust's consumer, producer and topic admin (docs/kafka.md).
+        broker_credentials=faust_credentials(config.kafka),
         store="memory://",
         datadir=str(data_dir or f"{config.app_id}-data"),
         topic_partitions=config.partitions,
@@ -66,7 +69,8 @@ def create_pipeline(
         table_standby_replicas=0,
     )
     check_faust_views_off(app.conf)
-    app.end_markers = changelog_end_markers(config.changelog_end_markers, bootstrap)
+    app.end_markers = changelog_end_markers(config.changelog_end_markers, bootstrap,
+                                            config.kafka)
     pipeline = app.state = Pipeline(config, app, TopicNames(
         (config.topics.engagement, config.topics.mentions), config.app_id))
 
@@ -98,5 +102,6 @@ def create_pipeline(
     janitor.register(pipeline)
     exporter.register(pipeline)
     api.register(pipeline)
+    page.register(pipeline)  # the live page at /, /api/overview, /healthz
     return pipeline
 

@@ -177,7 +177,7 @@ class DemoFeeder:
         return k
 
     def run(self, interval: float = 1.0) -> None:
-        with CollectorClient(self.bootstrap, self.config.topics) as client:
+        with CollectorClient(self.bootstrap, self.config.topics, self.config.kafka) as client:
             while not self._stop.wait(interval):
                 by_brand: dict[str, list[dict[str, Any]]] = {}
                 for event in self.tick(time.time(), interval):

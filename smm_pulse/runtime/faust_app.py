@@ -11,6 +11,8 @@ override relies on changes:
 - ``App._new_transport``: our consumer (smm_pulse/runtime/transport.py).
 - ``App._send_changelog``: aiokafka's producer (``_ensure_producer``) for
   record batches, which Faust's producer has no API for.
+- ``App._new_web``: Faust's web driver without its index at ``/`` (the service
+  serves its own there: smm_pulse/web/page.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import faust
+from faust.web import drivers as web_drivers
 
+from smm_pulse.config import Kafka
 from smm_pulse.runtime.broker import end_offsets_skip_last_batch
 from smm_pulse.runtime.transport import Transport
 from smm_pulse.streams import codec
@@ -45,10 +49,11 @@ PRODUCER_BATCH_BYTES = 512 * 1024
 END_MARKER_KEY = '["~end"]'  # a tombstone no section owns
 
 
-def changelog_end_markers(choice: str, bootstrap: str) -> bool:
+def changelog_end_markers(choice: str, bootstrap: str, settings: Kafka) -> bool:
     """Whether each flush ends with a one-record batch per changelog partition (docs/design.md);
     ``choice``: auto, on or off (the configuration's ``changelog_end_markers``)."""
-    return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap))
+    return choice == "on" or (choice == "auto" and end_offsets_skip_last_batch(bootstrap,
+                                                                               settings))
 
 
 
@@ -129,6 +134,12 @@ class App(faust.App):
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)
 
+    def _new_web(self) -> Any:
+        # Faust mounts a production index at / when statistics are off; a second GET route
+        # there is refused by aiohttp, so the driver here mounts none.
+        driver = web_drivers.by_url(self.conf.web)
+        return type(driver.__name__, (driver,), {"production_blueprints": []})(self)
+
     async def before_commit(self) -> None:
         """Make the tables' changes durable; the consumer commits offsets only after this.
 
@@ -180,9 +191,9 @@ def reachable_host(web_bind: str) -> str:
 # faust-streaming 0.15.3): /table reads table keys (a post's snapshot, follower
 # histories, thread event ids), /router lists the workers and who owns a key, /
 # with statistics (and /assignment/), /graph and /performance/ describe the
-# worker's internals. With statistics off Faust serves its production index at /
-# instead. The API's redirect to a brand's owner reads the assignor's table
-# metadata, not /router, so it needs none of them.
+# worker's internals. With statistics off Faust would mount its production index at
+# / (``App._new_web`` does not: the live page is there). The API's redirect to a
+# brand's owner reads the assignor's table metadata, not /router: it needs none of them.
 FAUST_VIEWS_OFF: dict[str, bool] = {
     "web_tables_enabled": False,
     "web_router_enabled": False,

@@ -12,6 +12,7 @@ import time
 import pytest
 import requests
 
+from smm_pulse.config import load_config
 from tests.integration.conftest import Samples, Service, wait_until, write_config
 from tests.integration.reference_feed import CONFIG, assert_kpis, build_feed
 
@@ -35,6 +36,19 @@ def assert_api_matches_metrics(worker: Service, brand: str, samples: Samples) ->
     assert got == expected
 
 
+def assert_pages_split_the_brands(first: Service, second: Service) -> None:
+    """Each live page shows the brands its worker owns and links the others to their owner."""
+    pages = [requests.get(f"http://127.0.0.1:{w.port}/api/overview", timeout=10).json()
+             for w in (first, second)]
+    shown = [{card["brand"] for card in page["brands"]} for page in pages]
+    assert shown[0] and shown[1] and not shown[0] & shown[1]
+    assert shown[0] | shown[1] == set(load_config(first.config).brands)
+    for page, other, others_brands in ((pages[0], second, shown[1]),
+                                       (pages[1], first, shown[0])):
+        assert {e["brand"]: e["url"] for e in page["elsewhere"]} == dict.fromkeys(
+            others_brands, f"http://127.0.0.1:{other.port}")
+
+
 def test_second_worker_takes_over_part_then_all_with_exact_values(broker, tmp_path):
     config = write_config(tmp_path / "smm.yaml", CONFIG)
     first = Service(config, broker.bootstrap, tmp_path / "first.log").start()
@@ -54,6 +68,7 @@ def test_second_worker_takes_over_part_then_all_with_exact_values(broker, tmp_pa
         wait_until(split_exactly)
         for worker in (first, second):  # either port answers for every brand
             assert_api_matches_metrics(worker, "acme", {**first.metrics(), **second.metrics()})
+        wait_until(lambda: assert_pages_split_the_brands(first, second), timeout=30)
 
         first.stop()
         wait_until(lambda: assert_kpis(second.metrics()))

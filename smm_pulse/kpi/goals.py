@@ -1,0 +1,220 @@
+"""A brand's goals checked against its KPIs now, in-process.
+
+The same targets as the alert rules (``smm-pulse rules``) and the same
+conditions, read from the exporter's values instead of Prometheus series. A
+check says whether the condition holds at this moment: a goal missed now, not
+an alert, which fires only once the condition has held for the target's
+``for``. The brand-level figures (mentions summed over platforms, sentiment
+weighted by scored mentions) are those of the recording rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from smm_pulse.config import Config, Targets, duration_seconds
+from smm_pulse.kpi.catalog import TITLES
+
+Reading = tuple[str, Mapping[str, str], float]  # catalog metric, labels but the brand, value
+
+
+class Status(StrEnum):
+    MET = "met"
+    MISSED = "missed"  # the alert's condition holds now
+    OPEN = "open"  # a dated goal not reached yet, its date not passed
+    NO_GOAL = "no_goal"
+    NO_DATA = "no_data"  # a goal, but nothing (or too little) to judge it by
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One KPI of a brand against its goal, as the overview dashboard shows it."""
+
+    kpi: str  # the alert rules' ``kpi`` label: engagement_rate, sentiment_score, ...
+    title: str
+    unit: str  # ratio, score, times, seconds, followers
+    status: Status
+    value: float | None
+    window: str | None = None
+    platform: str | None = None  # for goals per platform
+    relation: str | None = None  # "at least", "at most", "below", "reach"
+    target: float | None = None
+    by: str | None = None  # a followers goal's date (ISO)
+    alert_after: str | None = None  # the target's ``for``
+    note: str = ""
+
+
+class Readings:
+    """A brand's KPI values, looked up by metric and labels."""
+
+    def __init__(self, readings: Iterable[Reading]) -> None:
+        self._by_metric: dict[str, list[tuple[Mapping[str, str], float]]] = {}
+        for metric, labels, value in readings:
+            self._by_metric.setdefault(metric, []).append((labels, value))
+
+    def per_platform(self, metric: str, **labels: str) -> dict[str, float]:
+        """Platform -> value of the samples of ``metric`` that carry ``labels``."""
+        return {found["platform"]: value for found, value in self._matching(metric, labels)}
+
+    def value(self, metric: str, **labels: str) -> float | None:
+        """The one value of a brand-level metric (no platform label)."""
+        return next((value for _found, value in self._matching(metric, labels)), None)
+
+    def total(self, metric: str, **labels: str) -> float | None:
+        """Summed over platforms (``sum by (brand)``); None without any sample."""
+        values = self.per_platform(metric, **labels)
+        return sum(values.values()) if values else None
+
+    def _matching(self, metric: str, labels: Mapping[str, str]
+                  ) -> Iterator[tuple[Mapping[str, str], float]]:
+        for found, value in self._by_metric.get(metric, ()):
+            if all(found.get(name) == wanted for name, wanted in labels.items()):
+                yield found, value
+
+
+def brand_mentions(readings: Readings, window: str) -> float | None:
+    """Mentions over all platforms (``brand:smm_window_mentions:sum``)."""
+    return readings.total("smm_window_mentions", window=window)
+
+
+def brand_sentiment(readings: Readings, window: str) -> float | None:
+    """Mean sentiment over all platforms, each weighted by its scored mentions
+    (``brand:smm_sentiment_score:mean``); None with no scored mention."""
+    scores = readings.per_platform("smm_sentiment_score", window=window)
+    scored = readings.per_platform("smm_window_scored_mentions", window=window)
+    weight = sum(scored.get(platform, 0) for platform in scores)
+    if not weight:
+        return None
+    return sum(score * scored.get(platform, 0) for platform, score in scores.items()) / weight
+
+
+def check_goals(config: Config, brand: str, readings: Readings, now: float) -> list[Check]:
+    """Every goal KPI of the brand, in the overview dashboard's order, checked at ``now``."""
+    targets = config.brands[brand].targets
+    checks = [*_engagement_rate(config, targets, readings), _sentiment(config, targets, readings),
+              _mention_spike(config, targets, readings)]
+    if config.brands[brand].competitors or targets.share_of_voice is not None:
+        checks.append(_share_of_voice(config, targets, readings))
+    checks += [*_response_time(config, targets, readings), _followers(targets, readings, now)]
+    return checks
+
+
+def missed(checks: Iterable[Check]) -> list[Check]:
+    return [check for check in checks if check.status is Status.MISSED]
+
+
+def _status(has_goal: bool, value: float | None, misses: bool) -> Status:
+    """Grey without a goal whatever the value; otherwise by the value, if any."""
+    if not has_goal:
+        return Status.NO_GOAL
+    if value is None:
+        return Status.NO_DATA
+    return Status.MISSED if misses else Status.MET
+
+
+def _engagement_rate(config: Config, targets: Targets, readings: Readings) -> Iterator[Check]:
+    goal = targets.engagement_rate
+    window = goal.window if goal else config.windows[-1]
+    common = {"kpi": "engagement_rate", "title": TITLES["smm_engagement_rate_ratio"],
+              "unit": "ratio", "window": window}
+    if goal:
+        common |= {"relation": "at least", "target": goal.min, "alert_after": goal.for_}
+    by_platform = readings.per_platform("smm_engagement_rate_ratio", window=window)
+    if not by_platform:
+        yield Check(status=_status(goal is not None, None, False), value=None, **common)
+    for platform, value in sorted(by_platform.items()):
+        yield Check(status=_status(goal is not None, value, goal is not None and value < goal.min),
+                    value=value, platform=platform, **common)
+
+
+def _sentiment(config: Config, targets: Targets, readings: Readings) -> Check:
+    goal = targets.sentiment_score
+    window = goal.window if goal else config.windows[-1]
+    mean = brand_sentiment(readings, window)
+    common = {"kpi": "sentiment_score", "title": "Sentiment", "unit": "score", "window": window,
+              "value": mean}
+    if goal is None:
+        return Check(status=Status.NO_GOAL, **common)
+    common |= {"relation": "at least", "target": goal.min, "alert_after": goal.for_}
+    scored = readings.total("smm_window_scored_mentions", window=window) or 0
+    if mean is not None and scored < goal.min_mentions:  # the alert waits for enough mentions
+        return Check(status=Status.NO_DATA, note=f"{scored:.0f} scored mentions; judged from "
+                     f"{goal.min_mentions}", **common)
+    return Check(status=_status(True, mean, mean is not None and mean < goal.min), **common)
+
+
+def _mention_spike(config: Config, targets: Targets, readings: Readings) -> Check:
+    """The recent mention rate against the usual one: the longest window without the recent."""
+    goal = targets.mention_spike
+    recent, baseline = config.windows[0], config.windows[-1]
+    recent_mentions = brand_mentions(readings, recent)
+    all_mentions = brand_mentions(readings, baseline)
+    common = {"kpi": "mention_spike", "title": "Mentions vs usual", "unit": "times",
+              "window": recent}
+    if goal:
+        common |= {"relation": "below", "target": goal.factor, "alert_after": goal.for_}
+    if recent_mentions is None or all_mentions is None or recent == baseline:
+        return Check(status=_status(goal is not None, None, False), value=None, **common)
+    recent_rate = recent_mentions / duration_seconds(recent)
+    usual_rate = (all_mentions - recent_mentions) / (
+        duration_seconds(baseline) - duration_seconds(recent))
+    ratio = recent_rate / usual_rate if usual_rate > 0 else None
+    note = "" if usual_rate > 0 else "no usual rate yet"  # no mentions before the recent window
+    if goal is None:
+        return Check(status=Status.NO_GOAL, value=ratio, note=note, **common)
+    spike = recent_rate > goal.factor * usual_rate and recent_mentions >= goal.min_mentions
+    return Check(status=Status.MISSED if spike else Status.MET, value=ratio, note=note,
+                 **common)
+
+
+def _share_of_voice(config: Config, targets: Targets, readings: Readings) -> Check:
+    goal = targets.share_of_voice
+    window = goal.window if goal else config.windows[-1]
+    value = readings.value("smm_share_of_voice_ratio", window=window)
+    common = {"kpi": "share_of_voice", "title": "Share of voice", "unit": "ratio",
+              "window": window, "value": value}
+    if goal is None:
+        return Check(status=Status.NO_GOAL, **common)
+    return Check(status=_status(True, value, value is not None and value < goal.min),
+                 relation="at least", target=goal.min, alert_after=goal.for_, **common)
+
+
+def _response_time(config: Config, targets: Targets, readings: Readings) -> Iterator[Check]:
+    goal = targets.response_time
+    window = goal.window if goal else config.windows[-1]
+    common = {"kpi": "response_time", "title": "Response time", "unit": "seconds",
+              "window": window}
+    if goal:
+        common |= {"relation": "at most", "target": goal.max, "alert_after": goal.for_}
+    by_platform = readings.per_platform("smm_response_time_seconds", window=window, stat="mean")
+    if not by_platform:
+        yield Check(status=_status(goal is not None, None, False), value=None, **common)
+    for platform, value in sorted(by_platform.items()):
+        yield Check(status=_status(goal is not None, value, goal is not None and value > goal.max),
+                    value=value, platform=platform, **common)
+
+
+def _followers(targets: Targets, readings: Readings, now: float) -> Check:
+    """Met once reached; missed once its date has come without it.
+
+    In between the alert rule judges the pace from a day of Prometheus samples,
+    which the worker does not keep: the check is open, with the count so far.
+    """
+    goal = targets.followers
+    value = readings.total("smm_followers")
+    common = {"kpi": "followers", "title": "Followers", "unit": "followers", "value": value}
+    if goal is None:
+        return Check(status=Status.NO_GOAL, **common)
+    common |= {"relation": "reach", "target": goal.target, "by": goal.by.isoformat(),
+               "alert_after": goal.for_}
+    if value is None:
+        return Check(status=Status.NO_DATA, **common)
+    if value >= goal.target:
+        return Check(status=Status.MET, **common)
+    deadline = dt.datetime.combine(goal.by, dt.time(), dt.UTC).timestamp()  # as the rule's
+    if now >= deadline:
+        return Check(status=Status.MISSED, **common)
+    return Check(status=Status.OPEN, note="its pace is judged by the alert rule", **common)
