@@ -14,7 +14,7 @@ WITH_TRAIN := $(VENV)/.installed-train
 # The project's training data directory (docs/sentiment.md): read to train, never shipped.
 SENTIMENT_TRAIN_DATA ?= ../shared/data/sentiment-train
 
-.PHONY: demo test lint unit integration docs rules tools clean
+.PHONY: demo test lint unit integration fuzz docs rules tools clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,11 +67,16 @@ train-sentiment: $(WITH_TRAIN)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	rm -rf .lint
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation --target .lint .
+	$(BIN)/pip install --quiet --no-deps --target .lint .
 	cd .lint && ../$(BIN)/lint-imports ../pyproject.toml
 
 unit: $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest tests/unit
+
+# The ingest's fuzz test far longer than the suite runs it (300 messages there).
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(INSTALLED)
+	SMM_PULSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/unit/agents/test_ingest_fuzz.py
 
 integration: $(WITH_TRANSFORMER)
 	$(BIN)/python -m pytest tests/integration

@@ -244,9 +244,12 @@ class Ingest:
         for messages in polled.values():
             for message in messages:
                 triaged = triage(message, pipeline.declared, now)
-                for rejection, letter in zip(triaged.rejected, triaged.dead_letters,
-                                             strict=True):
-                    sent.append(await self._dead_letter(rejection, letter, message.topic))
+                for rejection in triaged.rejected:
+                    self._count_rejected(rejection, message.topic)
+                for letter in triaged.dead_letters:
+                    sent.append(await self.producer.send(
+                        pipeline.config.topics.dlq, letter.value, key=letter.key,
+                        headers=letter.headers))
                 if triaged.accepted:
                     packer.add(message.topic, triaged.accepted, len(message.value or b""))
         for family, partition, body in packer.messages():
@@ -260,12 +263,10 @@ class Ingest:
             # A rebalance took the partitions: their new owner reads the poll again.
             log.warning("ingest commit skipped, partitions moved: %s", exc)
 
-    async def _dead_letter(self, rejection: Rejection, letter: DeadLetter,
-                           topic: str) -> Awaitable[Any]:
+    def _count_rejected(self, rejection: Rejection, topic: str) -> None:
+        """Every rejected event is counted, whether its record is its own or folded."""
         self.pipeline.events_total.labels(topic, rejection.event_type, "rejected").inc()
         self.pipeline.dead_letters_total.labels(topic, rejection.reason).inc()
-        return await self.producer.send(self.pipeline.config.topics.dlq, letter.value,
-                                        key=letter.key, headers=letter.headers)
 
     def lag(self) -> dict[str, int]:
         """Messages not yet read, per input topic, over the partitions this worker reads."""

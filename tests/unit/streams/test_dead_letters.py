@@ -51,3 +51,14 @@ def test_a_record_over_the_limit_is_cut_and_says_its_size():
     assert dict(letter.headers)["smm.truncated"] == str(len(raw)).encode()
     assert letter.key is not None and len(letter.key) <= 1024
     assert letter.size < 1024 * 1024  # under the producer's default request limit
+
+
+def test_many_tiny_bad_items_share_one_record_with_their_reasons_counted():
+    raw = b"[" + b",".join([b"{}"] * 1000 + [b"42"] * 10) + b"]"
+    parsed = parse_message(raw, Declared({"acme"}.__contains__), NOW)
+    [letter] = dead_letters(raw, None, parsed.rejected, SOURCE)
+    assert letter.value == raw
+    headers = dict(letter.headers)
+    assert headers["smm.reason"] == b"unknown_type"
+    assert orjson.loads(headers["smm.reasons"]) == {"unknown_type": 1000, "not_an_object": 10}
+    assert letter.size < 2 * len(raw) + 4096

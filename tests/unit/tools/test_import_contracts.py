@@ -18,7 +18,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The package as installed (agents/, streams/, dashboards/ inside smm_pulse)."""
     target = tmp_path_factory.mktemp("installed")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--target", str(target), str(ROOT)],
+                    "--target", str(target), str(ROOT)],
                    check=True, capture_output=True, cwd=ROOT)
     return target
 
