@@ -87,6 +87,13 @@ class Triage:
     dead_letters: list[DeadLetter]
 
 
+def count_rejected(pipeline: Pipeline, rejection: Rejection, topic: str) -> None:
+    """Every rejected event is counted, whether its record is its own or folded; ``topic``
+    is where it came from (an input topic, or ``http:<collector>`` for ``POST /ingest``)."""
+    pipeline.events_total.labels(topic, rejection.event_type, "rejected").inc()
+    pipeline.dead_letters_total.labels(topic, rejection.reason).inc()
+
+
 @dataclass(slots=True)
 class _Filling:
     """An internal message being filled: events by brand and kind, and the input bytes
@@ -245,7 +252,7 @@ class Ingest:
             for message in messages:
                 triaged = triage(message, pipeline.declared, now)
                 for rejection in triaged.rejected:
-                    self._count_rejected(rejection, message.topic)
+                    count_rejected(pipeline, rejection, message.topic)
                 for letter in triaged.dead_letters:
                     sent.append(await self.producer.send(
                         pipeline.config.topics.dlq, letter.value, key=letter.key,
@@ -262,11 +269,6 @@ class Ingest:
         except (CommitFailedError, IllegalStateError) as exc:
             # A rebalance took the partitions: their new owner reads the poll again.
             log.warning("ingest commit skipped, partitions moved: %s", exc)
-
-    def _count_rejected(self, rejection: Rejection, topic: str) -> None:
-        """Every rejected event is counted, whether its record is its own or folded."""
-        self.pipeline.events_total.labels(topic, rejection.event_type, "rejected").inc()
-        self.pipeline.dead_letters_total.labels(topic, rejection.reason).inc()
 
     def lag(self) -> dict[str, int]:
         """Messages not yet read, per input topic, over the partitions this worker reads."""

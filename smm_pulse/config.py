@@ -43,6 +43,8 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "SMM_KAFKA_SSL_CAFILE": ("kafka", "ssl_cafile"),
     "SMM_KAFKA_SSL_CERTFILE": ("kafka", "ssl_certfile"),
     "SMM_KAFKA_SSL_KEYFILE": ("kafka", "ssl_keyfile"),
+    "SMM_PULSE_API_TOKEN": ("api", "token"),
+    "SMM_PULSE_API_TOKEN_FILE": ("api", "token_file"),
 }
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -288,6 +290,63 @@ class Kafka(_Strict):
         return self
 
 
+class Api(_Strict):
+    """Who may read the web port's JSON API (``/api/...``) and, optionally, ``/metrics``.
+    ``/healthz``, the health answer at ``/`` and the live page's files stay open."""
+
+    token: SecretStr | None = None
+    """A bearer token the JSON API asks for (``Authorization: Bearer <token>``); unset: the
+    API is open. Rather set SMM_PULSE_API_TOKEN or ``token_file`` than write it here."""
+    token_file: ReadableFile | None = None
+    """A file holding the API token (a mounted secret); a trailing newline is ignored."""
+    protect_metrics: bool = False
+    """``/metrics`` asks for the token too (Prometheus: ``authorization: {credentials:
+    ...}`` in its scrape config)."""
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> Api:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give token or token_file, not both")
+        if self.protect_metrics and self.token is None and self.token_file is None:
+            raise ValueError("protect_metrics needs token or token_file")
+        if self.secret() == "" or (self.token is not None and not self.token.get_secret_value()):
+            raise ValueError("the API token is empty")
+        return self
+
+    def secret(self) -> str | None:
+        """The token, read from ``token_file`` when that is set (once, at start)."""
+        if self.token_file is not None:
+            return self.token_file.read_text(encoding="utf-8").rstrip("\r\n")
+        return self.token.get_secret_value() if self.token is not None else None
+
+
+class HttpCollector(_Strict):
+    """A collector allowed to post events to ``POST /ingest``."""
+
+    token_sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    """SHA-256 of the collector's token in hex, e.g. ``printf %s "$TOKEN" | sha256sum``:
+    the token itself is never stored."""
+
+
+class IngestHttp(_Strict):
+    """``POST /ingest`` on the worker's web port: collectors send events over HTTP(S)
+    instead of Kafka (docs/contract.md, section 1)."""
+
+    collectors: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")],
+                     HttpCollector] = {}
+    """Collectors by name, each with its token's hash; none: ``/ingest`` refuses everyone."""
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """Largest request body; a larger one is answered 413."""
+    events_per_second: float = Field(1000.0, gt=0)
+    """Sustained events per second per collector; over it the answer is 429 with
+    Retry-After."""
+    burst_events: int = Field(10_000, ge=1)
+    """Events a collector may send at once above the sustained rate."""
+    send_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    """How long a request waits for the broker to acknowledge its events before it is
+    answered 503 with Retry-After (send the whole body again)."""
+
+
 class Config(_Strict):
     """The service's configuration: one YAML file."""
 
@@ -325,6 +384,10 @@ class Config(_Strict):
     """How mentions without the collector's sentiment are scored."""
     kafka: Kafka = Kafka()
     """How the service's Kafka clients connect: TLS and SASL (env SMM_KAFKA_* override)."""
+    api: Api = Api()
+    """Bearer token of the JSON API and, optionally, /metrics (env SMM_PULSE_API_TOKEN)."""
+    ingest_http: IngestHttp = IngestHttp()
+    """Events posted over HTTP: collectors' token hashes and limits."""
 
     @field_validator("brands", mode="before")
     @classmethod

@@ -3,6 +3,7 @@ the web routes, for one configuration."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,23 @@ from smm_pulse.runtime.faust_app import (
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.streams.topics import Family, TopicNames
-from smm_pulse.web import api, exporter, page
+from smm_pulse.web import api, exporter, ingest_http, page
+from smm_pulse.web.auth import api_guard, is_loopback
+
+log = logging.getLogger(__name__)
+
+
+def web_options(config: Config, web_bind: str) -> dict[str, Any]:
+    """aiohttp's application options: the API token's guard when a token is configured,
+    else a warning when the port is reachable from other hosts."""
+    token = config.api.secret()
+    if token is None:
+        if not is_loopback(web_bind):
+            log.warning("the web port binds %s with no API token: anyone who reaches it reads "
+                        "the API; set SMM_PULSE_API_TOKEN (docs/configuration.md, api)",
+                        web_bind)
+        return {}
+    return {"middlewares": [api_guard(token, config.api.protect_metrics)]}
 
 
 def create_pipeline(
@@ -51,6 +68,7 @@ def create_pipeline(
         # Other workers redirect API clients here: the address they can reach us at.
         canonical_url=f"http://{reachable_host(web_bind)}:{web_port}",
         web_in_thread=False,
+        web_application_options=web_options(config, web_bind),
         # The port serves /metrics, the API and a health route, not Faust's views of
         # tables, routing and statistics (smm_pulse/runtime/faust_app.py).
         **FAUST_VIEWS_OFF,
@@ -103,5 +121,6 @@ def create_pipeline(
     exporter.register(pipeline)
     api.register(pipeline)
     page.register(pipeline)  # the live page at /, /api/overview, /healthz
+    ingest_http.register(pipeline, bootstrap)  # POST /ingest
     return pipeline
 

@@ -265,9 +265,30 @@ function status(ok, text) {
   document.querySelector(".live").className = ok ? "live" : "live stale";
 }
 
+// A worker with an API token: the page is opened once as /#token=..., keeps the token for
+// this tab in sessionStorage and takes it out of the address bar (and so of the history).
+const TOKEN_KEY = "smm-pulse-api-token";
+
+function apiToken() {
+  const match = /(?:^#|&)token=([^&]*)/.exec(window.location.hash);
+  if (match) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 async function poll() {
   try {
-    const response = await fetch("api/overview", { cache: "no-store" });
+    const token = apiToken();
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const response = await fetch("api/overview", { cache: "no-store", headers });
+    if (response.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      status(false, token ? "the API token was refused: open this page as /#token=YOUR_TOKEN"
+        : "this worker needs an API token: open this page as /#token=YOUR_TOKEN");
+      return;
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const data = await response.json();
     recordTrends(data);

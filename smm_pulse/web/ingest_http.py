@@ -1,0 +1,176 @@
+"""``POST /ingest``: collectors send events over HTTP instead of Kafka.
+
+On the worker's web port rather than a process of its own: the worker already
+holds the configuration (declared brands and platforms, which validation
+needs), the metrics the rejections are counted in and a web port; a separate
+process would be one more thing to deploy and watch.
+
+A body's messages go through the ingest stage's own ``triage``: accepted items
+are sent, with their own bytes, to the input topics as the collector SDK sends
+them, so everything downstream is unchanged; rejected ones go to the
+dead-letter topic with their reasons, their source ``http:<collector>`` with
+partition and offset -1. The answer is sent only once the broker acknowledged
+all of it. "Accepted" means accepted for processing: duplicates are found
+downstream by event id, after the answer. A 503 (the broker did not
+acknowledge in time) may follow a partial write: the collector sends the
+whole body again, and the repeated events count once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
+from faust.web import View
+
+from smm_pulse.agents.ingest import count_rejected, triage
+from smm_pulse.connections import aiokafka_args
+from smm_pulse.runtime.pipeline import Pipeline
+from smm_pulse.streams.dead_letters import DeadLetter
+from smm_pulse.streams.events import Rejection
+from smm_pulse.web.auth import CollectorTokens, bearer_token, unauthorized
+from smm_pulse.web.ingest_body import Item, input_messages, item_count, messages, outcomes
+from smm_pulse.web.rate_limit import RateLimits, retry_after
+
+PATH = "/ingest"
+BUSY_RETRY_SECONDS = 5  # Retry-After of a 503: the producer is not started or timed out
+
+log = logging.getLogger(__name__)
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is longer than ``limit`` (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _record(source: str, value: bytes) -> ConsumerRecord:
+    """A body's message in the form ``triage`` reads: no partition or offset of its own."""
+    return ConsumerRecord(topic=source, partition=-1, offset=-1, timestamp=-1,
+                          timestamp_type=0, key=None, value=value, checksum=None,
+                          serialized_key_size=-1, serialized_value_size=len(value), headers=())
+
+
+def _busy(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=503,
+                             headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
+class HttpIngest:
+    """The handler of ``POST /ingest`` and its producer, started with the worker."""
+
+    def __init__(self, pipeline: Pipeline, bootstrap: str) -> None:
+        self.pipeline = pipeline
+        self.bootstrap = bootstrap
+        self.settings = pipeline.config.ingest_http
+        self.tokens = CollectorTokens({name: c.token_sha256
+                                       for name, c in self.settings.collectors.items()})
+        self.limits = RateLimits(self.settings.events_per_second, self.settings.burst_events)
+        self.producer: AIOKafkaProducer | None = None
+
+    async def run(self) -> None:
+        """Keep the producer until cancelled (aiokafka clients need the running loop)."""
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=2,
+            request_timeout_ms=int(self.settings.send_timeout_seconds * 1000),
+            **aiokafka_args(self.pipeline.config.kafka))
+        await producer.start()
+        self.producer = producer
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.producer = None
+            await producer.stop()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        collector = self.tokens.collector(bearer_token(request.headers.get("Authorization")))
+        if collector is None:
+            return unauthorized("POST /ingest needs a collector token: "
+                                "Authorization: Bearer <token>")
+        body = await read_limited(request, self.settings.max_body_bytes)
+        if body is None:
+            return web.json_response(
+                {"error": f"the body is over {self.settings.max_body_bytes} bytes"}, status=413)
+        parts = messages(body, request.headers.get("Content-Type", ""))
+        if parts is None:
+            return web.json_response(
+                {"error": "send application/json (one event or an array) or "
+                          "application/x-ndjson (one message a line)"}, status=415)
+        wait = self.limits.take(collector, sum(map(item_count, parts)))
+        if wait:
+            return web.json_response({"error": "over the collector's event rate"}, status=429,
+                                     headers={"Retry-After": retry_after(wait)})
+        return await self._process(collector, parts)
+
+    async def _process(self, collector: str, parts: list[bytes]) -> web.Response:
+        producer = self.producer
+        if producer is None:
+            return _busy("the producer is not started yet")
+        source = f"http:{collector}"
+        now = time.time()
+        items: list[Item] = []
+        forward = []
+        rejected: list[Rejection] = []
+        letters: list[DeadLetter] = []
+        for position, raw in enumerate(parts):
+            triaged = triage(_record(source, raw), self.pipeline.declared, now)
+            answers, accepted = outcomes(position, raw, triaged)
+            items += answers
+            forward += accepted
+            rejected += triaged.rejected
+            letters += triaged.dead_letters
+        try:
+            async with asyncio.timeout(self.settings.send_timeout_seconds):
+                sent = [await producer.send(topic, value, key=key) for topic, key, value
+                        in input_messages(forward, self.pipeline.config.topics)]
+                sent += [await producer.send(self.pipeline.config.topics.dlq, letter.value,
+                                             key=letter.key, headers=letter.headers)
+                         for letter in letters]
+                await asyncio.gather(*sent)
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("ingest over HTTP: the broker did not take a body of %s: %r",
+                        collector, exc)
+            return _busy("the broker did not acknowledge the events in time; send the "
+                         "body again (repeated events count once)")
+        for rejection in rejected:  # counted once written: a body sent again is not
+            count_rejected(self.pipeline, rejection, source)
+        answers = [item.answer() for item in items]
+        accepted_count = sum(answer["status"] == "accepted" for answer in answers)
+        return web.json_response({"accepted": accepted_count,
+                                  "rejected": len(answers) - accepted_count,
+                                  "items": answers})
+
+
+def register(pipeline: Pipeline, bootstrap: str) -> HttpIngest:
+    ingest = HttpIngest(pipeline, bootstrap)
+    app = pipeline.app
+
+    @app.page(PATH)
+    class Ingest(View):
+        async def post(self, request: Any, **_route: Any) -> Any:
+            return await ingest.handle(request)
+
+    if pipeline.config.ingest_http.collectors:  # no collector: every request is a 401
+        async def http_ingest_producer() -> None:
+            try:
+                await ingest.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a producer that cannot start must stop the worker
+                log.exception("the producer of POST /ingest failed")
+                await app.crash(exc)
+
+        app.tasks_before_recovery.append(http_ingest_producer)
+    return ingest
