@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WITH_TRANSFORMER := $(VENV)/.installed-transformer
-# The CPU build of PyTorch these machines keep on disk (pip finds it through its find-links);
+# A CPU build of PyTorch (pip takes it from a local find-links where the machine has one),
 # installed first, so the 'transformer' extra's torch range adds no CUDA packages.
 TORCH ?= torch==2.13.0
 

@@ -29,7 +29,7 @@ import orjson
 
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letter
+from smm_pulse.streams.dead_letters import VALUE_LIMIT, DeadLetter, Source, dead_letter
 from smm_pulse.streams.events import Rejection
 from smm_pulse.streams.internal import Block, Packed, decode
 
@@ -72,14 +72,12 @@ def register_family_agent(
     events_total, late_events_total = pipeline.events_total, pipeline.late_events_total
     topic = pipeline.family_topics[family]
     guard = MessageGuard(family, topic.get_topic_name(), pipeline.send_dead_letter,
-                         pipeline.internal_errors_total, pipeline.dead_letters_total)
+                         pipeline.internal_errors_total, pipeline.dead_letters_total,
+                         events_total if count_events else None)
 
     def process(value: bytes, partition: int, offset: int) -> None:
         packed = decode(value)
         fresh, duplicates = seen.split(partition, offset, packed.blocks)
-        if count_events:
-            _count(events_total, packed.topic, fresh.values(), "accepted")
-            _count(events_total, packed.topic, duplicates.values(), "duplicate")
         now = time.time()
         horizon = now - pipeline.horizon_seconds
         for brand, blocks in fresh.items():
@@ -90,6 +88,9 @@ def register_family_agent(
                 handle(Batch(offset, brand, {type(b): b for b in current}, now))
         if after_message is not None:
             after_message()
+        if count_events:  # once handled: a failed message counts as rejected instead
+            _count(events_total, packed.topic, fresh.values(), "accepted")
+            _count(events_total, packed.topic, duplicates.values(), "duplicate")
 
     @pipeline.app.agent(topic, name=family.value)
     async def family_agent(stream: Any) -> None:
@@ -105,12 +106,15 @@ class MessageGuard:
     """Runs a family's handling of one internal message; a failure ends at its boundary."""
 
     def __init__(self, family: Family, topic: str, send: Callable[[DeadLetter], None],
-                 internal_errors: Any, dead_letters: Any) -> None:
+                 internal_errors: Any, dead_letters: Any, events: Any | None = None) -> None:
+        """``events``: where a failed message's events count as rejected (None for families
+        fed by other agents, whose events are not read from collectors)."""
         self.family = family
         self.topic = topic
         self.send = send
         self.internal_errors = internal_errors.labels(family.value)
         self.dead_letters = dead_letters
+        self.events = events
 
     def run(self, process: Callable[[bytes, int, int], None], value: bytes, partition: int,
             offset: int) -> None:
@@ -134,23 +138,48 @@ class MessageGuard:
                       "dead-letter topic", self.family.value, self.topic, partition, offset)
         self.internal_errors.inc()
         rejection = Rejection("internal_error", f"{type(exc).__name__}: {exc}", "unknown")
-        body, input_topic, events = _as_events(value)
-        self.dead_letters.labels(input_topic or self.topic, "internal_error").inc(events)
-        self.send(dead_letter(rejection, body, None, Source(self.topic, partition, offset)))
+        bodies, input_topic, kinds = _as_events(value)
+        topic = input_topic or self.topic
+        self.dead_letters.labels(topic, "internal_error").inc(sum(kinds.values()))
+        if self.events is not None:
+            for kind, n in kinds.items():
+                self.events.labels(topic, kind, "rejected").inc(n)
+        for body in bodies:
+            self.send(dead_letter(rejection, body, None, Source(self.topic, partition, offset)))
 
 
-def _as_events(value: bytes) -> tuple[bytes, str | None, int]:
-    """(the message's events as a JSON array, their input topic, how many) where it decodes;
-    else (its bytes, None, 1)."""
+def _as_events(value: bytes) -> tuple[list[bytes], str | None, Counter[str]]:
+    """(the message's events as JSON arrays of at most ``VALUE_LIMIT`` bytes, their input
+    topic, how many of each type) where it decodes; else (its bytes, None, one unknown).
+
+    The events hold the fields the service read (the KPIs' columns), for diagnosis; their
+    ids are remembered as seen, so within the retention they are duplicates if fed again.
+    """
     try:
         packed: Packed = decode(value)
         events = [{"type": block.__struct_config__.tag, "brand": brand,
                    **dict(zip(block.__struct_fields__, row, strict=True))}
                   for brand, blocks in packed.blocks.items() for block in blocks
                   for row in block.rows()]
-        return orjson.dumps(events), packed.topic, len(events)
     except Exception:  # what cannot be read is kept as it came
-        return value, None, 1
+        return [value], None, Counter({"unknown": 1})
+    return _in_parts(map(orjson.dumps, events)), packed.topic, Counter(
+        event["type"] for event in events)
+
+
+def _in_parts(items: Iterable[bytes]) -> list[bytes]:
+    """JSON arrays of the items, each under ``VALUE_LIMIT`` bytes (a longer item alone)."""
+    parts: list[bytes] = []
+    part: list[bytes] = []
+    size = 2
+    for item in items:
+        if part and size + len(item) + 1 > VALUE_LIMIT:
+            parts.append(b"[" + b",".join(part) + b"]")
+            part, size = [], 2
+        part.append(item)
+        size += len(item) + 1
+    parts.append(b"[" + b",".join(part) + b"]")
+    return parts
 
 
 def _split_late(blocks: list[Block], horizon: float) -> tuple[list[Block], list[Block]]:

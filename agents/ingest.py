@@ -32,13 +32,13 @@ from aiokafka import (
 )
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from smm_pulse.config import Ingest
+from smm_pulse.config import Ingest as IngestSettings
 from smm_pulse.connections import aiokafka_args
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.faust_app import PRODUCER_BATCH_BYTES
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.runtime.transport import FETCH_MAX_WAIT_MS
-from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letters
+from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letter, dead_letters
 from smm_pulse.streams.events import (
     BRAND,
     Declared,
@@ -75,9 +75,15 @@ def triage(message: ConsumerRecord, declared: Declared, now: float) -> Triage:
         parsed = ParsedMessage([], [Rejection("internal_error", f"{type(exc).__name__}: {exc}",
                                               "unknown")])
     source = Source(message.topic, message.partition, message.offset)
-    return Triage(parsed.accepted, parsed.rejected,
-                  dead_letters(raw, message.key, parsed.rejected, source) if parsed.rejected
-                  else [])
+    if not parsed.rejected:
+        return Triage(parsed.accepted, [], [])
+    try:
+        letters = dead_letters(raw, message.key, parsed.rejected, source)
+    except Exception as exc:  # a bug, not the input: the message is kept whole
+        log.exception("ingest: the dead letters of a message of %s failed", message.topic)
+        letters = [dead_letter(Rejection("internal_error", f"{type(exc).__name__}: {exc}",
+                                         "unknown"), raw, message.key, source)]
+    return Triage(parsed.accepted, parsed.rejected, letters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,7 @@ class Packer:
     """
 
     def __init__(self, partition_of: Callable[[str], int],
-                 pack_bytes: int = Ingest().pack_bytes) -> None:
+                 pack_bytes: int = IngestSettings().pack_bytes) -> None:
         self.partition_of = partition_of
         self.pack_bytes = pack_bytes
         self._open: dict[tuple[Family, int, str], _Filling] = {}  # by (family, partition, topic)

@@ -81,7 +81,8 @@ def up(
     if data_dir is not None:
         with _user_error(OSError, "data directory: "):
             data_dir.mkdir(parents=True, exist_ok=True)
-    _sentiment_scorer(None)  # a bad $SMM_PULSE_SENTIMENT_MODEL stops here, before the broker
+    # A bad $SMM_PULSE_SENTIMENT_MODEL or model file stops here, before the broker.
+    _sentiment_scorer(None, settings.sentiment.scorer)
     bootstrap = os.environ.get(BOOTSTRAP_ENV)
     if bootstrap:
         _reach_kafka(bootstrap, settings.kafka)

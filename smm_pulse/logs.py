@@ -24,13 +24,17 @@ class RepeatFilter(logging.Filter):
         super().__init__()
         self.interval = interval
         self.clock = clock
-        self._last: dict[tuple[str, str], float] = {}  # kind -> when a line last passed
-        self._held: dict[tuple[str, str], int] = {}  # kind -> lines held back since
+        self._last: dict[tuple[str, str, str], float] = {}  # kind -> when a line last passed
+        self._held: dict[tuple[str, str, str], int] = {}  # kind -> lines held back since
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
-        kind = (record.name, str(record.msg))
+        # The template as logged (another handler's filter may have added its count), and
+        # the exception's type: different failures are never held behind each other.
+        template = record.__dict__.setdefault("smm_template", str(record.msg))
+        error = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+        kind = (record.name, template, error)
         now = self.clock()
         last = self._last.get(kind)
         if last is not None and now - last < self.interval:
@@ -46,7 +50,7 @@ class RepeatFilter(logging.Filter):
 
 
 def quiet_repeats(logger: logging.Logger) -> None:
-    """Install one ``RepeatFilter`` on every handler of ``logger`` (the root logger)."""
-    repeat = RepeatFilter()
+    """Install a ``RepeatFilter`` of its own on every handler of ``logger`` (the root
+    logger): a shared one would let a line through the first handler only."""
     for handler in logger.handlers:
-        handler.addFilter(repeat)
+        handler.addFilter(RepeatFilter())

@@ -56,7 +56,7 @@ def create_pipeline(
 
     app = App(
         config.app_id,
-        broker=[f"kafka://{host}" for host in bootstrap.split(",")],
+        broker=[f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()],
         # TLS and SASL of Faust's consumer, producer and topic admin (docs/kafka.md).
         broker_credentials=faust_credentials(config.kafka),
         store="memory://",
@@ -89,7 +89,7 @@ def create_pipeline(
     check_faust_views_off(app.conf)
     app.end_markers = changelog_end_markers(config.changelog_end_markers, bootstrap,
                                             config.kafka)
-    pipeline = app.state = Pipeline(config, app, TopicNames(
+    pipeline = app.written_behind = Pipeline(config, app, TopicNames(
         (config.topics.engagement, config.topics.mentions), config.app_id))
 
     @app.on_partitions_revoked.connect

@@ -108,7 +108,8 @@ class TableManager(faust.tables.TableManager):
 class App(faust.App):
     """Faust's app with our consumer (runtime/transport.py) and table state written behind."""
 
-    state: WrittenBehind | None = None
+    # Not ``state``: mode's services name their lifecycle (running, stopping...) so.
+    written_behind: WrittenBehind | None = None
     end_markers = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -147,9 +148,9 @@ class App(faust.App):
         batch (Tansu), a flush ends with a tombstone sent alone per partition,
         so recovery reads every record up to it.
         """
-        if self.state is None:
+        if self.written_behind is None:
             return
-        written = self.state.flush_state()
+        written = self.written_behind.flush_state()
         await self.producer.flush()  # what agents sent with send_soon (voice forwards)
         await self._send_changelog()
         if self.end_markers and written:

@@ -7,8 +7,12 @@ from prometheus_client import CollectorRegistry, Counter
 
 from smm_pulse.agents.family import MessageGuard
 from smm_pulse.kpi.catalog import Family
-from smm_pulse.streams.dead_letters import DeadLetter
+from smm_pulse.streams.dead_letters import VALUE_LIMIT, DeadLetter
 from smm_pulse.streams.internal import Interactions, Packed, encoded
+
+
+EVENTS = CollectorRegistry()
+events_total = Counter("smm_events", "", ["topic", "type", "outcome"], registry=EVENTS)
 
 
 def guard() -> tuple[MessageGuard, list[DeadLetter], Counter, Counter]:
@@ -16,8 +20,8 @@ def guard() -> tuple[MessageGuard, list[DeadLetter], Counter, Counter]:
     errors = Counter("smm_internal_errors", "", ["family"], registry=registry)
     dlq = Counter("smm_dlq_events", "", ["topic", "reason"], registry=registry)
     sent: list[DeadLetter] = []
-    return MessageGuard(Family.ENGAGEMENT, "app.kpi.engagement", sent.append, errors, dlq), \
-        sent, errors, dlq
+    return MessageGuard(Family.ENGAGEMENT, "app.kpi.engagement", sent.append, errors, dlq,
+                        events_total), sent, errors, dlq
 
 
 def body() -> bytes:
@@ -57,3 +61,18 @@ def test_a_message_handled_without_failure_writes_no_dead_letter():
     message_guard.run(lambda value, partition, offset: handled.append(offset), body(), 0, 7)
     assert handled == [7] and sent == []
     assert errors.labels("engagement")._value.get() == 0
+
+
+def test_a_failed_messages_events_count_as_rejected_in_parts_under_the_record_limit():
+    message_guard, sent, _, dlq = guard()
+    n = 40_000
+    block = Interactions([f"event-{i:06d}" for i in range(n)], [1.0] * n, ["vk"] * n,
+                         ["like"] * n, [None] * n)
+    [value] = encoded(Packed("smm.mentions", {"acme": [block]}), limit=64 * 1024 * 1024)
+    before = events_total.labels("smm.mentions", "interaction", "rejected")._value.get()
+    message_guard.run(failing, value, 0, 3)
+    assert len(sent) > 1 and all(len(letter.value) <= VALUE_LIMIT for letter in sent)
+    assert sum(len(orjson.loads(letter.value)) for letter in sent) == n
+    assert dlq.labels("smm.mentions", "internal_error")._value.get() == n
+    after = events_total.labels("smm.mentions", "interaction", "rejected")._value.get()
+    assert after - before == n

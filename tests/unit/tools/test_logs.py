@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from smm_pulse.logs import RepeatFilter
+from smm_pulse.logs import RepeatFilter, quiet_repeats
 
 
 def record(msg: str, level: int = logging.ERROR, name: str = "aiokafka") -> logging.LogRecord:
@@ -34,3 +34,26 @@ def test_different_failures_and_info_lines_are_never_held_back():
     assert repeat.filter(record("broker down", name="faust"))
     assert all(repeat.filter(record("progress", logging.INFO)) for _ in range(3))
     assert not repeat.filter(record("broker down"))
+
+
+def test_the_same_template_with_another_exception_is_not_held_back():
+    repeat = RepeatFilter(interval=5.0, clock=lambda: 0.0)
+
+    def failed(error: Exception) -> logging.LogRecord:
+        line = record("agent failed on a message")
+        line.exc_info = (type(error), error, None)
+        return line
+
+    assert repeat.filter(failed(OverflowError("x")))
+    assert repeat.filter(failed(KeyError("x")))
+    assert not repeat.filter(failed(KeyError("y")))
+
+
+def test_every_handler_gets_its_own_filter():
+    logger = logging.Logger("quiet")
+    first, second = logging.StreamHandler(), logging.StreamHandler()
+    logger.addHandler(first)
+    logger.addHandler(second)
+    quiet_repeats(logger)
+    line = record("broker down")
+    assert all(f.filter(line) for f in (*first.filters, *second.filters))
