@@ -14,7 +14,7 @@ WITH_TRAIN := $(VENV)/.installed-train
 # The project's training data directory (docs/sentiment.md): read to train, never shipped.
 SENTIMENT_TRAIN_DATA ?= ../shared/data/sentiment-train
 
-.PHONY: demo test lint unit integration fuzz docs rules tools clean
+.PHONY: demo test lint unit integration fuzz docs screenshot rules tools clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ docs: $(INSTALLED)
 	$(BIN)/python -m smm_pulse.config_docs > docs/configuration.md
 	$(BIN)/smm-pulse rules --config deploy/smm.yaml > deploy/rules.yml
 	$(BIN)/smm-pulse dashboards --config deploy/smm.yaml --out dashboards/json
+
+# The live page's screenshot in docs/, from the browser test (needs make tools).
+screenshot: $(WITH_TRANSFORMER)
+	SMM_PULSE_SCREENSHOT=docs $(BIN)/python -m pytest -q tests/integration/test_live_page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -88,6 +88,16 @@ def brand_overview(config: Config, brand: str, samples: list[Labelled], now: flo
     }
 
 
+TOP_ROWS = 5  # per ranking and window on the page; the API gives up to 100
+
+
+def top_lists(pipeline: Pipeline, brand: str, now: float) -> dict[str, dict[str, Any]]:
+    """The brand's top posts and authors over all platforms, per window."""
+    return {window: {name: rank(brand, None, window, TOP_ROWS, now)
+                     for name, rank in pipeline.rankings.items()}
+            for window in pipeline.config.windows}
+
+
 def dead_letters(pipeline: Pipeline) -> dict[str, Any]:
     """Events this worker sent to the dead-letter topic (``smm_dlq_events_total``), by reason."""
     reasons: dict[str, float] = {}
@@ -99,12 +109,15 @@ def dead_letters(pipeline: Pipeline) -> dict[str, Any]:
     return {"total": sum(reasons.values()), "by_reason": dict(sorted(reasons.items()))}
 
 
-def overview(pipeline: Pipeline, now: float) -> dict[str, Any]:
-    """The page's data: owned brands in configuration order, the others with their owner."""
+def overview(pipeline: Pipeline, now: float,
+             samples: Iterable[Sample] | None = None) -> dict[str, Any]:
+    """The page's data: owned brands in configuration order, the others with their owner.
+
+    ``samples``: the exporter's samples at ``now`` if already gathered (else computed)."""
     config = pipeline.config
     owned = pipeline.owned_partitions(Family.ENGAGEMENT)
     mine = [b for b in config.brands if pipeline.partition_of(b) in owned]
-    samples = by_brand(kpi_samples(pipeline, now))
+    by = by_brand(kpi_samples(pipeline, now) if samples is None else samples)
     return {
         "worker": str(pipeline.app.conf.canonical_url).rstrip("/"),
         "now": now,
@@ -112,7 +125,8 @@ def overview(pipeline: Pipeline, now: float) -> dict[str, Any]:
         "columns": [column.as_json() for column in COLUMNS],
         "events": event_counts(pipeline),
         "dead_letters": dead_letters(pipeline),
-        "brands": [brand_overview(config, b, samples.get(b, []), now) for b in mine],
+        "brands": [brand_overview(config, b, by.get(b, []), now)
+                   | {"top": top_lists(pipeline, b, now)} for b in mine],
         # None while no worker owns it (a rebalance).
         "elsewhere": [{"brand": b, "url": owner_url(pipeline, b)}
                       for b in config.brands if b not in mine],

@@ -15,8 +15,15 @@ import time
 from importlib import resources
 from typing import Any
 
+import orjson
+
 from smm_pulse.runtime.pipeline import Pipeline
+from smm_pulse.web.exporter import Sample, kpi_samples
 from smm_pulse.web.overview import overview
+from smm_pulse.web.render import SharedRender, in_slices
+
+# Every open page polls every few seconds: they share one render this fresh.
+OVERVIEW_MAX_AGE_SECONDS = 1.0
 
 HEALTH = {"status": "OK"}
 # aiohttp refuses a charset in content_type: the Content-Type header is set as is.
@@ -78,9 +85,19 @@ def register(pipeline: Pipeline) -> None:
     async def healthz(web: Any, request: Any) -> Any:
         return web.json(HEALTH)
 
+    async def render_overview() -> bytes:
+        # Computed as /metrics is: in slices on the loop, shared by the requests of a second.
+        now = time.time()
+        samples: list[Sample] = []
+        await in_slices(kpi_samples(pipeline, now), samples.append)
+        return orjson.dumps(overview(pipeline, now, samples))
+
+    shared_overview = SharedRender(render_overview, max_age=OVERVIEW_MAX_AGE_SECONDS)
+
     @app.page("/api/overview")
     async def overview_json(web: Any, request: Any) -> Any:
-        return web.json(overview(pipeline, time.time()), headers={"Cache-Control": "no-store"})
+        return web.bytes(await shared_overview.get(),
+                         headers={"Content-Type": "application/json", "Cache-Control": "no-store"})
 
     @app.page("/static/{name}")
     async def static(web: Any, request: Any, name: str) -> Any:

@@ -1,12 +1,14 @@
 """The live page in a real browser: Debian's chromium, driven by Playwright, against a worker fed
 with known events. The numbers it shows are those of /metrics, goals are coloured as the
-targets say, it updates as events arrive, and it loads nothing from elsewhere. The screenshot
-it leaves in docs/live-page.png is the one README.md shows.
+targets say, it updates as events arrive, and it loads nothing from elsewhere. With
+SMM_PULSE_SCREENSHOT=docs the screenshot goes to docs/live-page.png, the one README.md shows;
+else next to the test's other files, so a run leaves the repository as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 # The demo's brands and goals, so the screenshot shows what `make demo` shows.
 CONFIG = (resources.files("smm_pulse.demo") / "demo.yaml").read_text(encoding="utf-8")
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "live-page.png"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "live-page.png"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -213,6 +215,13 @@ def test_the_page_shows_the_workers_numbers_and_follows_new_events(service, page
         [i.dataset.brand, i.dataset.kpi, i.dataset.platform || null])""")
     assert sorted(map(tuple, missed)) == [("acme-bank", "engagement_rate", "telegram"),
                                           ("acme-bank", "sentiment_score", None)]
+    # Top posts of the window shown (24h): acme-bank's vk post, then its telegram one.
+    top = page.locator('article[data-brand="acme-bank"] table[data-top="top-posts"] tbody tr')
+    expect(top).to_have_count(2)
+    assert top.first.locator('td[data-field="post_id"]').text_content() == "vk-1"
+    assert top.first.locator('td[data-field="interactions"]').get_attribute(
+        "data-value") == str(3000 + 400 + 800)
+    assert top.nth(1).locator('td[data-field="platform"]').text_content() == "telegram"
     dead = sum(v for (name, _), v in samples.items() if name == "smm_dlq_events_total")
     assert dead == 1
     assert page.locator("#dead-letters").get_attribute("data-value") == "1"
@@ -237,4 +246,6 @@ def test_the_page_shows_the_workers_numbers_and_follows_new_events(service, page
 
     assert requested and all(
         r.startswith(url(service)) or r.startswith("data:") for r in requested), requested
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    to_docs = os.environ.get("SMM_PULSE_SCREENSHOT") == "docs"
+    page.screenshot(path=str(DOCS_SCREENSHOT if to_docs else tmp_path / "live-page.png"),
+                    full_page=True)
