@@ -8,65 +8,39 @@ CTR, followers, audience growth and gross follows (formulas in
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from smm_pulse.agents.family import Batch, register_family_agent
+from smm_pulse.agents.snapshots import Snapshots
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     FollowerTotals,
     GrainSums,
-    PostState,
-    apply_snapshot,
     follower_totals,
     record_followers,
 )
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.state import Parts, Views, expired_entries, is_replayed
+from smm_pulse.state import Views
+from smm_pulse.state.post_activity import PostActivity
 from smm_pulse.streams.internal import Accounts, Interactions, Posts
 from smm_pulse.windows import grain_seconds
 
 
-class PostSnapshots:
-    """The last accepted snapshot per post, kept with the state it replaced.
-
-    The replaced state ("prev") lets a replayed batch recompute exactly the
-    contributions it made the first time.
-    """
+class PostSnapshots(Snapshots):
+    """The last accepted snapshot per post (``Snapshots``)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self.section = pipeline.section(Family.ENGAGEMENT, "posts", baseline=True)
-        self.retention_seconds = duration_seconds(pipeline.config.post_retention)
+        super().__init__(pipeline.section(Family.ENGAGEMENT, "posts", baseline=True),
+                         duration_seconds(pipeline.config.post_retention))
 
     def contribute(self, batch: Batch, snapshots: Posts, horizon: float,
-                   sums: GrainSums) -> None:
-        """Add what the batch's snapshots contribute to ``sums``; writes each post once."""
-        states: dict[Parts, PostState | None] = {}
-        before: dict[Parts, PostState | None] = {}  # as stored: it becomes "prev" unchanged
-        for platform, account, post_id, ts, published_at, values in zip(
-                snapshots.platform, snapshots.account, snapshots.post_id, snapshots.ts,
-                snapshots.published_at, snapshots.counters(), strict=True):
-            post = (batch.brand, platform, account, post_id)
-            if post not in states:
-                states[post] = before[post] = self._kept(post, batch.offset)
-            states[post], at, changes = apply_snapshot(states[post], ts, published_at, values,
-                                                       horizon)
-            if at is not None:
-                sums.add_post_changes(platform, at, changes)
-        for post, state in states.items():
-            self.section[post] = {"o": batch.offset, "s": state, "prev": before[post]}
-
-    def _kept(self, post: Parts, offset: int) -> PostState | None:
-        """The post's state before this batch, as stored (a replay finds it in "prev")."""
-        stored = self.section.get(post)
-        if stored is None:
-            return None
-        return stored["prev"] if is_replayed(stored, offset) else stored["s"]
-
-    def expire(self, now: float, owned: set[int]) -> list[Parts]:
-        """Posts with no snapshot for the retention period."""
-        horizon = now - self.retention_seconds
-        return expired_entries(self.section, owned,
-                               lambda _parts, value: value["s"][0] < horizon)
+                   sums: GrainSums, per_post: GrainSums) -> None:
+        """Add what the batch's snapshots contribute to ``sums`` (and each post's to
+        ``per_post``); writes each post once."""
+        self.fold(batch, snapshots.platform, snapshots.account, snapshots.post_id,
+                  snapshots.ts, snapshots.published_at, snapshots.counters(), horizon,
+                  sums.add_post_changes, per_post.add_ranked_changes)
 
 
 class FollowerHistory:
@@ -105,24 +79,39 @@ class Engagement:
         self.posts = PostSnapshots(pipeline)
         pipeline.expiring.append((Family.ENGAGEMENT, self.posts))
         self.followers = FollowerHistory(pipeline)
+        # What each post gained per window bucket (top posts); flushed before the posts.
+        self.post_activity = PostActivity(
+            pipeline.buckets(Family.ENGAGEMENT, "post-buckets", totals=False))
+        pipeline.on_restore(Family.ENGAGEMENT, self.post_activity.on_restored)
 
     def handle(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
-        sums = GrainSums(self.grain)
+        sums, per_post = GrainSums(self.grain), GrainSums(self.grain)
         if posts := batch.get(Posts):
-            self.posts.contribute(batch, posts, horizon, sums)
+            self.posts.contribute(batch, posts, horizon, sums, per_post)
         if interactions := batch.get(Interactions):
             sums.add_interactions(interactions)
+            per_post.add_post_interactions(interactions)
         if accounts := batch.get(Accounts):
             self.followers.record(batch, accounts, horizon)
         self.buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
+        if per_post.cells:
+            self.post_activity.apply(batch.offset, batch.brand, per_post.cells, batch.now)
 
     def views(self, now: float) -> Views:
         """Bucket counters joined with followers (ER, growth) per (brand, platform)."""
         return self.buckets.views(now, self.followers.totals(now))
 
+    def top_posts(self, brand: str, platform: str | None, window: str, limit: int,
+                  now: float) -> list[dict[str, Any]]:
+        """Posts by interactions gained in the window, ER by the brand's latest followers."""
+        def followers() -> dict[tuple[str, str], int]:
+            return {pair: t.latest for pair, t in self.followers.totals(now).items()}
+        return self.post_activity.top(brand, platform, window, limit, now, followers)
+
 
 def register(pipeline: Pipeline) -> None:
     engagement = Engagement(pipeline)
     pipeline.views[Family.ENGAGEMENT] = engagement.views
+    pipeline.rankings["top-posts"] = engagement.top_posts
     register_family_agent(pipeline, Family.ENGAGEMENT, engagement.handle)

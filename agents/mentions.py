@@ -17,10 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.agents.share_of_voice import VoiceCount, voice_count
-from smm_pulse.contributions import GrainSums, mention_scores
+from smm_pulse.contributions import GrainSums, author_sums, mention_scores
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.sentiment import scorer
+from smm_pulse.state.author_sketches import AuthorSketches
 from smm_pulse.streams.internal import Mentions, Packed, VoiceCounts, decode, encoded
 from smm_pulse.windows import grain_seconds
 
@@ -30,6 +31,10 @@ TextAndLang = tuple[str, str | None]
 def register(pipeline: Pipeline) -> None:
     buckets = pipeline.buckets(Family.MENTIONS)
     pipeline.views[Family.MENTIONS] = buckets.views
+    authors = AuthorSketches(pipeline.section(Family.MENTIONS, "authors"), pipeline.windows)
+    pipeline.on_restore(Family.MENTIONS, authors.on_restored)
+    pipeline.expiring.append((Family.MENTIONS, authors))
+    pipeline.rankings["top-authors"] = authors.top
     grain = grain_seconds(pipeline.windows)
 
     voice_topic = pipeline.family_topics[Family.VOICE]
@@ -75,8 +80,11 @@ def register(pipeline: Pipeline) -> None:
         if mentions is None:
             return
         sums = GrainSums(grain)
-        sums.add_mentions(mentions, mention_scores(mentions, score_texts))
+        scores = mention_scores(mentions, score_texts)
+        sums.add_mentions(mentions, scores)
         buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
+        if authored := author_sums(mentions, scores, grain):
+            authors.apply(batch.offset, batch.brand, authored, batch.now)
         count = voice_count(batch.brand, batch.offset, mentions, grain)
         for target in audiences[batch.brand]:
             forwards[pipeline.partition_of(target)].setdefault(target, []).append(count)

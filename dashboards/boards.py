@@ -43,7 +43,8 @@ TAG = "smm-pulse"
 UIDS = {"overview": "smm-pulse-overview", "brand": "smm-pulse-brand",
         "competitors": "smm-pulse-competitors", "health": "smm-pulse-health"}
 ROWS = {Family.ENGAGEMENT: "Engagement and audience", Family.MENTIONS: "Mentions and sentiment",
-        Family.VOICE: "Share of voice", Family.RESPONSE: "Response time"}
+        Family.VOICE: "Share of voice", Family.RESPONSE: "Response time",
+        Family.BUSINESS: "Business: traffic, conversions and ad spend"}
 FRESHNESS_UNIT = "timestamp"  # catalog entries shown as an age, not as a time series
 WINDOW = Variable("window")  # the window chosen on a dashboard
 

@@ -31,6 +31,7 @@ GRAFANA_UNITS = {
     "score": "none",
     "timestamp": "dateTimeAsIso",
     "times": "suffix:×",
+    "currency": "short",  # the currency is in the legend: brands may differ
 }
 
 # The brand variable in a query, for any brand name: Grafana's ``regex`` format escapes
@@ -131,7 +132,8 @@ def kpi_expr(kpi: Kpi) -> str:
 
 def kpi_legend(kpi: Kpi) -> str:
     subject = "{{brand}}" if kpi.scope is Scope.BRAND_WINDOW else "{{platform}}"
-    return " ".join([subject, *(value for _, value in kpi.const_labels)])
+    money = ["{{currency}}"] if kpi.money else []
+    return " ".join([subject, *(value for _, value in kpi.const_labels), *money])
 
 
 def kpi_panel(entries: Sequence[Kpi]) -> timeseries.Panel:

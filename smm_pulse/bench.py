@@ -104,7 +104,8 @@ class Figures:
 
 
 def realistic_events(n: int, rng: random.Random, now: float) -> list[dict[str, Any]]:
-    """A mix like the demo's: interactions, post snapshots, mentions, messages, followers."""
+    """A mix like the demo's: interactions, post snapshots, mentions, messages, followers,
+    and a few visits, conversions and ad snapshots."""
     events = []
     for i in range(n):
         brand, platform = f"brand{rng.randrange(BRANDS)}", rng.choice(PLATFORMS)
@@ -117,8 +118,16 @@ def realistic_events(n: int, rng: random.Random, now: float) -> list[dict[str, A
         elif kind < 0.75:
             events.append({**base, "type": "post_metrics", "account": "main",
                            "post_id": f"p{rng.randrange(200)}", "likes": i, "reach": 10 * i})
-        elif kind < 0.95:
+        elif kind < 0.93:
             events.append({**base, "type": "mention", "text": "ok", "sentiment": 0.3})
+        elif kind < 0.94:
+            events.append({**base, "type": "visit", "bounced": rng.random() < 0.4,
+                           "duration_seconds": rng.randrange(300)})
+        elif kind < 0.945:
+            events.append({**base, "type": "conversion", "kind": "lead"})
+        elif kind < 0.95:
+            events.append({**base, "type": "ad_metrics", "account": "ads", "ad_id": "a1",
+                           "spend": float(i), "clicks": i, "impressions": 20 * i})
         elif kind < 0.98:
             events.append({**base, "type": "message", "account": "main",
                            "thread_id": f"t{rng.randrange(100)}",

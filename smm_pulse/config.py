@@ -21,12 +21,13 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from smm_pulse.streams.events import normalize_brand
+from smm_pulse.streams.events import DEFAULT_CURRENCY, normalize_brand
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
 # Environment variables that override a key of the file, by its key path (operators of
@@ -188,6 +189,9 @@ class Brand(_Strict):
     """Declared brands in this brand's competitive set (share of voice)."""
     targets: Targets = Targets()
     """KPI goals."""
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = DEFAULT_CURRENCY
+    """ISO 4217 code of the brand's money (revenue, ad spend): an event with another
+    ``currency`` is rejected (``currency_mismatch``), never converted."""
 
 
 class Topics(_Strict):
@@ -347,6 +351,91 @@ class IngestHttp(_Strict):
     answered 503 with Retry-After (send the whole body again)."""
 
 
+CollectorName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+class _WebhookSecret(_Strict):
+    """A secret given inline or in a file (a mounted secret), not both."""
+
+    def _one_of(self, inline: SecretStr | None, file: Path | None, name: str) -> None:
+        if inline is not None and file is not None:
+            raise ValueError(f"give {name} or {name}_file, not both")
+        if inline is None and file is None:
+            raise ValueError(f"{name} or {name}_file is needed")
+
+
+def _read_secret(inline: SecretStr | None, file: Path | None) -> str:
+    if file is not None:
+        return file.read_text(encoding="utf-8").rstrip("\r\n")
+    return inline.get_secret_value() if inline is not None else ""
+
+
+class VkWebhook(_WebhookSecret):
+    """A VK community whose Callback API posts to ``/webhooks/vk/<collector>``
+    (docs/webhooks.md)."""
+
+    brand: str
+    """The declared brand the community's events count for."""
+    group_id: int = Field(gt=0)
+    """The community's id (positive): a call of another community goes to the dead-letter
+    topic, and a comment from ``-group_id`` is the brand's reply."""
+    confirmation: str = Field(min_length=1, max_length=256)
+    """The string the Callback API settings show, answered to its ``confirmation`` request."""
+    secret: SecretStr | None = None
+    """The "secret key" of the Callback API settings, sent in every callback's ``secret``."""
+    secret_file: ReadableFile | None = None
+    """A file holding ``secret`` (a mounted secret); a trailing newline is ignored."""
+    account: str | None = Field(None, min_length=1, max_length=1024)
+    """The events' ``account``; unset: ``club<group_id>``."""
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> VkWebhook:
+        self._one_of(self.secret, self.secret_file, "secret")
+        return self
+
+    def secret_value(self) -> str:
+        return _read_secret(self.secret, self.secret_file)
+
+
+class TelegramWebhook(_WebhookSecret):
+    """A Telegram bot whose updates (``setWebhook``) post to
+    ``/webhooks/telegram/<collector>`` (docs/webhooks.md)."""
+
+    brand: str
+    """The declared brand the channel's events count for."""
+    channel_id: int
+    """The channel's chat id (e.g. -1001234567890): its posts are the brand's posts, and a
+    comment sent on its behalf is the brand's reply."""
+    secret_token: SecretStr | None = None
+    """The ``secret_token`` given to ``setWebhook`` (1-256 of A-Z, a-z, 0-9, _ and -);
+    Telegram sends it in the header X-Telegram-Bot-Api-Secret-Token."""
+    secret_token_file: ReadableFile | None = None
+    """A file holding ``secret_token`` (a mounted secret); a trailing newline is ignored."""
+    account: str | None = Field(None, min_length=1, max_length=1024)
+    """The events' ``account``; unset: the channel id."""
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> TelegramWebhook:
+        self._one_of(self.secret_token, self.secret_token_file, "secret_token")
+        return self
+
+    def secret_value(self) -> str:
+        return _read_secret(self.secret_token, self.secret_token_file)
+
+
+class Webhooks(_Strict):
+    """Platforms that push events to the worker's web port, by collector name."""
+
+    vk: dict[CollectorName, VkWebhook] = {}
+    """VK communities (Callback API) by collector name."""
+    telegram: dict[CollectorName, TelegramWebhook] = {}
+    """Telegram bots by collector name."""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.vk or self.telegram)
+
+
 class Config(_Strict):
     """The service's configuration: one YAML file."""
 
@@ -388,6 +477,9 @@ class Config(_Strict):
     """Bearer token of the JSON API and, optionally, /metrics (env SMM_PULSE_API_TOKEN)."""
     ingest_http: IngestHttp = IngestHttp()
     """Events posted over HTTP: collectors' token hashes and limits."""
+    webhooks: Webhooks = Webhooks()
+    """Platforms' webhooks (VK Callback API, Telegram bots): each collector's brand and
+    secret."""
 
     @field_validator("brands", mode="before")
     @classmethod
@@ -430,6 +522,16 @@ class Config(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _webhook_brands_are_declared(self) -> Config:
+        for platform, collectors in (("vk", self.webhooks.vk),
+                                     ("telegram", self.webhooks.telegram)):
+            for name, hook in collectors.items():
+                if normalize_brand(hook.brand) not in self.brands:
+                    raise ValueError(f"webhooks.{platform}.{name}.brand: {hook.brand!r} is "
+                                     "not a declared brand")
+        return self
+
+    @model_validator(mode="after")
     def _target_windows_are_configured(self) -> Config:
         for name, brand in self.brands.items():
             for kind, target in brand.targets:
@@ -437,6 +539,16 @@ class Config(_Strict):
                 if window is not None and window not in self.windows:
                     raise ValueError(f"brands.{name}.targets.{kind}.window: {window!r} is not "
                                      f"one of the configured windows {self.windows}")
+        return self
+
+    @model_validator(mode="after")
+    def _spikes_need_two_windows(self) -> Config:
+        # The usual mention rate is the longest window without the shortest one.
+        if len(self.windows) < 2:
+            for name, brand in self.brands.items():
+                if brand.targets.mention_spike is not None:
+                    raise ValueError(f"brands.{name}.targets.mention_spike: a spike is judged "
+                                     "against the usual rate, which needs two windows")
         return self
 
     @property

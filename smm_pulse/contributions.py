@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter, sub
 
+import orjson
+
 from smm_pulse.kpi.formulas import sentiment_label
-from smm_pulse.streams.events import POST_COUNTERS
-from smm_pulse.streams.internal import Interactions, Mentions
+from smm_pulse.streams.events import AD_COUNTERS, POST_COUNTERS
+from smm_pulse.streams.internal import Conversions, Interactions, Mentions, Visits
 from smm_pulse.windows import Window
 
 # interaction action -> (counter, sign)
@@ -60,6 +62,40 @@ def mention_scores(
 Cell = tuple[str, int, str]  # (platform, grain start, counter)
 
 
+def author_sums(mentions: Mentions, scores: Sequence[float], grain: int
+                ) -> dict[tuple[str, int, str], list[float]]:
+    """[reach, mentions, sentiment sum] per (platform, grain start, author) of a batch's
+    mentions that name an author (top authors); a mention without reach weighs 0."""
+    found: dict[tuple[str, int, str], list[float]] = {}
+    if not any(mentions.author):
+        return found
+    for platform, ts, author, reach, score in zip(mentions.platform, mentions.ts,
+                                                  mentions.author, mentions.reach, scores,
+                                                  strict=True):
+        if author is None:
+            continue
+        key = (platform, int(ts // grain) * grain, author)
+        kept = found.get(key)
+        if kept is None:
+            found[key] = [reach or 0, 1, score]
+        else:
+            kept[0] += reach or 0
+            kept[1] += 1
+            kept[2] += score
+    return found
+
+# What a post's ranking keeps of its gains: interactions as the KPI formulas count them,
+# and views.
+RANKED_COUNTERS = tuple(c for c in POST_COUNTERS
+                        if c in ("likes", "comments", "shares", "saves", "views"))
+_RANKED = tuple(counter in RANKED_COUNTERS for counter in POST_COUNTERS)
+
+
+def post_key(platform: str, post_id: str) -> str:
+    """A post's name where cells name a platform: unambiguous for any platform and id."""
+    return orjson.dumps([platform, post_id]).decode()
+
+
 class GrainSums:
     """One brand batch's contributions summed per cell: (platform, grain start, counter).
 
@@ -82,12 +118,14 @@ class GrainSums:
             cell = (platform, start, counter)
             cells[cell] = cells.get(cell, 0) + amount
 
-    def add_post_changes(self, platform: str, ts: float, changes: Sequence[float]) -> None:
-        """A snapshot's changes per counter (``apply_snapshot``), those that are not 0."""
+    def add_post_changes(self, platform: str, ts: float, changes: Sequence[float],
+                         counters: Sequence[str] = POST_COUNTERS) -> None:
+        """A snapshot's changes per counter (``apply_snapshot``), those that are not 0;
+        ``counters`` names them (an ad snapshot's: ``AD_CELLS``)."""
         start = int(ts // self.grain) * self.grain
         cells = self.cells
         # compress and filter pick the counters that changed, in C
-        for counter, change in zip(compress(POST_COUNTERS, changes), filter(None, changes),
+        for counter, change in zip(compress(counters, changes), filter(None, changes),
                                    strict=True):
             cell = (platform, start, counter)
             cells[cell] = cells.get(cell, 0) + change
@@ -109,6 +147,30 @@ class GrainSums:
             cell = (platform, int(grain_index) * self.grain, "sentiment_sum")
             cells[cell] = cells.get(cell, 0) + score
 
+    def add_ranked_changes(self, platform: str, post_id: str, ts: float,
+                           changes: Sequence[float]) -> None:
+        """A post snapshot's changes of the ``RANKED_COUNTERS``, under its ``post_key``."""
+        self.add_post_changes(post_key(platform, post_id), ts, list(compress(changes, _RANKED)),
+                              RANKED_COUNTERS)
+
+    def add_post_interactions(self, interactions: Interactions) -> None:
+        """Interactions that name a post, under its ``post_key``: counted per (post, grain,
+        action, count) in C first, the ranked counters only."""
+        if not any(interactions.post_id):
+            return
+        grain = float(self.grain)
+        named = [post_id is not None for post_id in interactions.post_id]
+        alike = Counter(zip(*(compress(column, named) for column in (
+            interactions.platform, interactions.post_id,
+            map(grain.__rfloordiv__, interactions.ts), interactions.action,
+            interactions.count)), strict=True))
+        cells = self.cells
+        for (platform, post_id, grain_index, action, count), times in alike.items():
+            counter, amount = interaction_delta(action, count)
+            if counter in RANKED_COUNTERS:
+                cell = (post_key(platform, post_id), int(grain_index) * self.grain, counter)
+                cells[cell] = cells.get(cell, 0) + amount * times
+
     def add_interactions(self, interactions: Interactions) -> None:
         """Interactions are first counted by (platform, grain, action, count), in C:
         a batch holds many alike."""
@@ -120,6 +182,54 @@ class GrainSums:
             counter, amount = interaction_delta(action, count)
             cell = (platform, int(grain_index) * self.grain, counter)
             cells[cell] = cells.get(cell, 0) + amount * times
+
+
+    def add_visits(self, visits: Visits) -> None:
+        """Each visit counts 1 toward ``visits``, and toward ``bounced`` and ``new_visitors``
+        when flagged; one with a duration adds it to ``duration_sum`` and 1 to ``timed``."""
+        for platform, ts, bounced, new_visitor, duration in zip(
+                visits.platform, visits.ts, visits.bounced, visits.new_visitor,
+                visits.duration_seconds, strict=True):
+            self.add(platform, ts, visit_delta(bounced, new_visitor, duration))
+
+    def add_conversions(self, conversions: Conversions) -> None:
+        """Each conversion counts 1 toward its kind (``CONVERSION_CELL``), ``value`` toward
+        ``revenue`` and, for a new customer, 1 toward ``new_customers``."""
+        for platform, ts, kind, value, new_customer in zip(
+                conversions.platform, conversions.ts, conversions.goal, conversions.value,
+                conversions.new_customer, strict=True):
+            self.add(platform, ts, conversion_delta(kind, value, new_customer))
+
+
+# The window counters of an ad snapshot's totals (``AD_COUNTERS`` order): the business
+# family's buckets keep them apart from a post's clicks, impressions and reach.
+AD_CELLS = tuple(f"ad_{name}" for name in AD_COUNTERS)
+# The window counter of each conversion kind.
+CONVERSION_CELL = {kind: f"conversions_{kind}" for kind in ("lead", "signup", "purchase",
+                                                           "other")}
+
+
+def visit_delta(bounced: bool, new_visitor: bool, duration: float | None) -> dict[str, float]:
+    """What one visit adds to the window counters."""
+    delta: dict[str, float] = {"visits": 1}
+    if bounced:
+        delta["bounced"] = 1
+    if new_visitor:
+        delta["new_visitors"] = 1
+    if duration is not None:
+        delta["duration_sum"] = duration
+        delta["timed"] = 1
+    return delta
+
+
+def conversion_delta(kind: str, value: float | None, new_customer: bool) -> dict[str, float]:
+    """What one conversion adds to the window counters."""
+    delta: dict[str, float] = {CONVERSION_CELL[kind]: 1}
+    if value:
+        delta["revenue"] = value
+    if new_customer:
+        delta["new_customers"] = 1
+    return delta
 
 
 # A post's last accepted snapshot: (ts, *counters in POST_COUNTERS order); stored as

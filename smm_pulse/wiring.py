@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from smm_pulse.agents import (
+    business,
     engagement,
     ingest,
     janitor,
@@ -27,7 +28,7 @@ from smm_pulse.runtime.faust_app import (
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.streams.topics import Family, TopicNames
-from smm_pulse.web import api, exporter, ingest_http, page
+from smm_pulse.web import api, exporter, ingest_http, openapi, page, top, webhooks
 from smm_pulse.web.auth import api_guard, is_loopback
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,13 @@ def create_pipeline(
     mentions.register(pipeline)
     share_of_voice.register(pipeline)
     response_time.register(pipeline)
+    business.register(pipeline)
     janitor.register(pipeline)
     exporter.register(pipeline)
     api.register(pipeline)
+    top.register(pipeline)  # GET /api/brands/{brand}/top-posts, .../top-authors
     page.register(pipeline)  # the live page at /, /api/overview, /healthz
-    ingest_http.register(pipeline, bootstrap)  # POST /ingest
+    webhooks.register(pipeline, ingest_http.register(pipeline, bootstrap))  # POST /ingest
+    openapi.register(pipeline)  # GET /api/openapi.json
     return pipeline
 

@@ -25,7 +25,6 @@ from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 import msgspec
-import orjson
 from msgspec import Meta, Struct, ValidationError
 
 MAX_FUTURE_SECONDS = 600  # events more than 10 minutes ahead of the wall clock are rejected
@@ -51,6 +50,13 @@ Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
 # RFC 3339 with an offset, or Unix seconds: a string is parsed after decoding (``_unix``),
 # so an accepted event always holds Unix seconds.
 EventTime = Annotated[float, Meta(ge=MIN_TIME, le=MAX_TIME)] | str
+# Business strings (campaign, ad account and ad ids) and amounts of money.
+Label = Annotated[str, Meta(min_length=1, max_length=128)]
+Amount = Annotated[float, Meta(ge=0, le=MAX_COUNT)]
+# ISO 4217: three uppercase letters (\\Z, not $, refuses a final newline).
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}\Z")]
+DEFAULT_CURRENCY = "USD"
+AD_COUNTERS = ("spend", "clicks", "impressions", "reach")  # an ad snapshot's totals
 
 
 # Strict (msgspec's default): integers must be JSON integers, booleans are not
@@ -111,14 +117,51 @@ class Mention(_Event, tag="mention"):
     sentiment: Annotated[float, Meta(ge=-1.0, le=1.0)] | None = None
 
 
-Event = AccountMetrics | PostMetrics | Interaction | Message | Mention
+class Visit(_Event, tag="visit"):
+    """A website session that came from ``platform`` (web analytics)."""
+
+    campaign: Label | None = None
+    bounced: bool = False
+    new_visitor: bool = False
+    duration_seconds: Annotated[float, Meta(ge=0, le=MAX_COUNT)] | None = None
+    pages: Annotated[int, Meta(ge=1, le=MAX_COUNT)] | None = None
+
+
+class Conversion(_Event, tag="conversion"):
+    """A lead, signup, purchase or other goal reached by a visitor from ``platform`` (CRM)."""
+
+    kind: Literal["lead", "signup", "purchase", "other"]
+    value: Amount | None = None
+    currency: Currency | None = None  # the brand's currency when absent
+    campaign: Label | None = None
+    new_customer: bool = False
+
+
+class AdMetrics(_Event, tag="ad_metrics"):
+    """Cumulative totals of one ad as of ``ts`` (an ad account's report)."""
+
+    account: Label
+    ad_id: Label
+    campaign: Label | None = None
+    spend: Amount | None = None
+    currency: Currency | None = None  # the brand's currency when absent
+    clicks: Count | None = None
+    impressions: Count | None = None
+    reach: Count | None = None
+
+
+Event = (AccountMetrics | PostMetrics | Interaction | Message | Mention | Visit | Conversion
+         | AdMetrics)
 # Each kind of event by the ``type`` collectors send.
 TYPE_NAME: dict[type, str] = {kind: kind.__struct_config__.tag  # type: ignore[misc]
                               for kind in (AccountMetrics, PostMetrics, Interaction, Message,
-                                           Mention)}
+                                           Mention, Visit, Conversion, AdMetrics)}
+# The kinds that may carry a ``currency``: it must be their brand's.
+PRICED = (Conversion, AdMetrics)
 EVENT_TYPES = tuple(TYPE_NAME.values())
 _MESSAGE = msgspec.json.Decoder(list[Event] | Event)
 _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_EVENT = msgspec.json.Decoder(Event)
 
 # Field getters for whole lists of events at a time (``map`` runs them in C).
 EVENT_ID, TS, BRAND, PLATFORM = (attrgetter(name)
@@ -152,16 +195,20 @@ class Rejection:
 REASONS = {
     "malformed_json": "the message is not UTF-8 JSON (NaN and Infinity are not JSON)",
     "not_an_object": "the message or a batch item is not a JSON object",
-    "unknown_type": "`type` is missing or not one of the five event types",
+    "unknown_type": "`type` is missing or not one of the eight event types",
     "missing_field": "a required field is absent",
     "invalid_field": "a field has the wrong JSON type or breaks its rule (range, length, enum)",
     "undeclared_brand": "the brand is not declared in the configuration",
     "future_timestamp": "`ts` is more than 10 minutes ahead of the wall clock",
     "undeclared_platform": "`platform` is neither one of the contract's ids nor declared in "
                            "the configuration",
+    "currency_mismatch": "`currency` is not the brand's configured currency (amounts are "
+                         "never converted)",
     "too_deep": "the JSON nests deeper than the decoder accepts (500 levels always pass, "
                 "about 950 do not; an event in a batch is at depth 2)",
     "internal_error": "the service failed while handling the event; the detail holds the error",
+    "unmapped_webhook": "a platform's webhook call that maps to no event of the contract "
+                        "(docs/webhooks.md); the call's body is kept",
 }
 
 # msgspec's messages: "Object missing required field `account`", or a problem
@@ -206,15 +253,24 @@ def _rejection_from(error: ValidationError, item: dict[str, Any], index: int | N
     return Rejection(reason, detail, event_type, index, field)
 
 
-def _validated(item: Any, index: int | None) -> Event | Rejection:
-    """One decoded JSON value against the schemas (the items of a batch that failed as a whole)."""
-    if not isinstance(item, dict):
-        return Rejection("not_an_object", f"expected an event object, got {type(item).__name__}",
-                         "unknown", index)
+def _validated(item: bytes, index: int | None) -> Event | Rejection:
+    """One item's JSON against the schemas (the items of a batch that failed as a whole):
+    decoded alone, so an odd neighbour (a number past a double's range, deep nesting)
+    rejects only itself."""
     try:
-        return msgspec.convert(item, Event)
+        return _EVENT.decode(item)
     except ValidationError as exc:
-        return _rejection_from(exc, item, index)
+        error = exc
+    except (msgspec.DecodeError, RecursionError):
+        return Rejection("too_deep", "the JSON nests too deeply", "unknown", index)
+    try:
+        value = msgspec.json.decode(item)
+    except (msgspec.DecodeError, RecursionError):
+        return Rejection("too_deep", "the JSON nests too deeply", "unknown", index)
+    if not isinstance(value, dict):
+        return Rejection("not_an_object", f"expected an event object, got {type(value).__name__}",
+                         "unknown", index)
+    return _rejection_from(error, value, index)
 
 
 def _checked(
@@ -239,6 +295,11 @@ def _checked(
     if ts > now + MAX_FUTURE_SECONDS:
         return Rejection("future_timestamp", f"ts is {ts - now:.0f} s in the future",
                          TYPE_NAME[type(event)], index, "ts")
+    if isinstance(event, PRICED) and event.currency is not None \
+            and event.currency != declared.currency(brand):
+        return Rejection("currency_mismatch", f"currency {event.currency!r} is not the brand's "
+                         f"{declared.currency(brand)!r}", TYPE_NAME[type(event)], index,
+                         "currency")
     event.ts = ts
     event.brand = brand
     event.platform = platform
@@ -264,9 +325,11 @@ def _needs_each_event_checked(events: list[Event], declared: Declared, now: floa
     if isinstance(latest, str) or latest > now + MAX_FUTURE_SECONDS:
         return True
     kinds = set(map(type, events))
-    if PostMetrics not in kinds and Mention not in kinds:
+    if PostMetrics not in kinds and Mention not in kinds and kinds.isdisjoint(PRICED):
         return False
     groups = by_kind(events)
+    if any(event.currency is not None for kind in PRICED for event in groups.get(kind, ())):
+        return True  # rare: collectors usually leave the brand's currency out
     if PostMetrics in groups and str in set(map(type, map(_PUBLISHED_AT, groups[PostMetrics]))):
         return True
     return Mention in groups and any(lang is not None and lang != lang.lower()
@@ -279,6 +342,8 @@ class Declared:
 
     brand: Callable[[str], bool]
     platform: Callable[[str], bool] = KNOWN_PLATFORMS.__contains__
+    # A declared brand's currency: amounts in another one are refused.
+    currency: Callable[[str], str] = lambda _brand: DEFAULT_CURRENCY
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,10 +359,12 @@ def parse_message(raw: bytes, declared: Declared, now: float) -> ParsedMessage:
     """
     try:  # the usual case, a message without schema errors, in one call
         decoded = _MESSAGE.decode(raw)
-    except ValidationError:  # find the bad items one by one
+    except ValidationError:  # find the bad items one by one, each from its own bytes
         try:
-            items = [(i, _validated(item, i)) for i, item in _numbered(orjson.loads(raw))]
-        except orjson.JSONDecodeError as exc:  # malformed after the first schema error
+            items = [(i, _validated(bytes(item), i)) for i, item in enumerate(_ITEMS.decode(raw))]
+        except ValidationError:  # not a batch: one value
+            items = [(None, _validated(raw, None))]
+        except msgspec.DecodeError as exc:  # malformed after the first schema error
             return _malformed(exc)
         except RecursionError:
             return _too_deep()

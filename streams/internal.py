@@ -26,13 +26,17 @@ from msgspec import Struct
 from msgspec.structs import astuple
 
 from smm_pulse.streams.events import (
+    AD_COUNTERS,
     POST_COUNTERS,
     AccountMetrics,
+    AdMetrics,
+    Conversion,
     Event,
     Interaction,
     Mention,
     Message,
     PostMetrics,
+    Visit,
 )
 
 # Internal messages stay well under the brokers' default 1 MiB request limit.
@@ -83,6 +87,7 @@ class Interactions(Block, tag="interaction"):
     platform: list[str]
     action: list[str]
     count: list[int | None]
+    post_id: list[str | None]  # what a post gained (top posts)
 
 
 class Posts(Block, tag="post_metrics"):
@@ -123,6 +128,8 @@ class Mentions(Block, tag="mention"):
     # What the service's scorer reads: only for mentions without the collector's score.
     text: list[str | None]
     lang: list[str | None]
+    author: list[str | None]  # top authors by reach
+    reach: list[int | None]
 
     @classmethod
     def of(cls, events: Sequence[Any]) -> Mentions:
@@ -132,6 +139,44 @@ class Mentions(Block, tag="mention"):
             block.text = [t if u else None for t, u in zip(block.text, unscored, strict=True)]
             block.lang = [t if u else None for t, u in zip(block.lang, unscored, strict=True)]
         return block
+
+
+class Visits(Block, tag="visit"):
+    platform: list[str]
+    bounced: list[bool]
+    new_visitor: list[bool]
+    duration_seconds: list[float | None]
+
+
+class Conversions(Block, tag="conversion"):
+    platform: list[str]
+    goal: list[str]  # the event's ``kind`` (the name is the blocks' tag field)
+    value: list[float | None]  # in the brand's currency (ingest refused any other)
+    new_customer: list[bool]
+
+    @classmethod
+    def of(cls, events: Sequence[Any]) -> Conversions:
+        return cls(list(map(_EVENT_ID, events)), list(map(_TS, events)),
+                   list(map(_PLATFORM, events)), list(map(_KIND, events)),
+                   list(map(_VALUE, events)), list(map(_NEW_CUSTOMER, events)))
+
+
+_EVENT_ID, _TS, _PLATFORM, _KIND, _VALUE, _NEW_CUSTOMER = map(
+    attrgetter, ("event_id", "ts", "platform", "kind", "value", "new_customer"))
+
+
+class Ads(Block, tag="ad_metrics"):
+    platform: list[str]
+    account: list[str]
+    ad_id: list[str]
+    spend: list[float | None]  # in the brand's currency (ingest refused any other)
+    clicks: list[int | None]
+    impressions: list[int | None]
+    reach: list[int | None]
+
+    def counters(self) -> zip[tuple[float | None, ...]]:
+        """Each snapshot's totals, in ``AD_COUNTERS`` order (None where absent)."""
+        return zip(*(getattr(self, name) for name in AD_COUNTERS), strict=True)
 
 
 class VoiceCounts(Block, tag="voice"):
@@ -155,11 +200,12 @@ def _fields(block: type[Block]) -> tuple[attrgetter, ...]:
 # The block of each kind of event: its columns are the events' fields of the same names.
 BLOCK_OF: dict[type[Event], type[Block]] = {
     Interaction: Interactions, PostMetrics: Posts, AccountMetrics: Accounts,
-    Message: Messages, Mention: Mentions,
+    Message: Messages, Mention: Mentions, Visit: Visits, Conversion: Conversions, AdMetrics: Ads,
 }
 
 
-AnyBlock = Interactions | Posts | Accounts | Messages | Mentions | VoiceCounts
+AnyBlock = (Interactions | Posts | Accounts | Messages | Mentions | Visits | Conversions | Ads
+            | VoiceCounts)
 
 
 class Packed(Struct, array_like=True):

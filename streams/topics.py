@@ -22,6 +22,7 @@ class Family(StrEnum):
     MENTIONS = "mentions"
     VOICE = "voice"  # mentions of a brand's competitive set, gathered on the brand's partition
     RESPONSE = "response"  # customer messages and the brand's replies
+    BUSINESS = "business"  # website visits, conversions and ad spend
 
 
 # Which KPI family's agent receives each kind of event.
@@ -31,6 +32,9 @@ FAMILY_OF: dict[type[events.Event], Family] = {
     events.Interaction: Family.ENGAGEMENT,
     events.Message: Family.RESPONSE,
     events.Mention: Family.MENTIONS,
+    events.Visit: Family.BUSINESS,
+    events.Conversion: Family.BUSINESS,
+    events.AdMetrics: Family.BUSINESS,
 }
 
 # Where the collector SDK sends each event type (docs/contract.md, section 1).

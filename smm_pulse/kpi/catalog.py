@@ -44,10 +44,14 @@ class Kpi:
     value: Callable[[View], float | None]
     unit: str  # for dashboards and docs: ratio, count, followers, per_second, seconds, ...
     const_labels: tuple[tuple[str, str], ...] = ()  # e.g. (("stat", "p90"),)
+    # An amount of money: labelled ``currency``, the brand's configured one (bounded: one
+    # per brand), after the constant labels.
+    money: bool = False
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return LABELS[self.scope] + tuple(name for name, _ in self.const_labels)
+        return (LABELS[self.scope] + tuple(name for name, _ in self.const_labels)
+                + (("currency",) if self.money else ()))
 
     @property
     def title(self) -> str:
@@ -63,6 +67,11 @@ TITLES = {  # where the derived title would not say it
     "smm_engagement_rate_reach_ratio": "ERR (by reach)",
     "smm_engagement_rate_views_ratio": "ER by views",
     "smm_click_through_rate_ratio": "CTR",
+    "smm_cost_per_click": "CPC",
+    "smm_cost_per_mille": "CPM",
+    "smm_customer_acquisition_cost": "CAC",
+    "smm_roi_ratio": "ROI",
+    "smm_roas_ratio": "ROAS",
 }
 
 
@@ -79,6 +88,7 @@ def _gained(name: str) -> Callable[[View], float]:
 
 
 E, M, V, R = Family.ENGAGEMENT, Family.MENTIONS, Family.VOICE, Family.RESPONSE
+B = Family.BUSINESS
 W, C, T, BW = Scope.WINDOW, Scope.CURRENT, Scope.TOTAL, Scope.BRAND_WINDOW
 
 CATALOG: tuple[Kpi, ...] = (
@@ -141,6 +151,40 @@ CATALOG: tuple[Kpi, ...] = (
         lambda v: len(v.response_times), "count"),
     Kpi("smm_window_unanswered_messages", "User messages in the window with no reply yet", R, W,
         lambda v: v.unanswered, "count"),
+    Kpi("smm_window_visits", "Website visits from the platform in the window", B, W,
+        _gained("visits"), "count"),
+    Kpi("smm_bounce_rate_ratio", "Bounced visits / visits in the window", B, W,
+        lambda v: f.bounce_rate(v.gained), "ratio"),
+    Kpi("smm_new_visitors_ratio", "Visits by new visitors / visits in the window", B, W,
+        lambda v: f.new_visitors_rate(v.gained), "ratio"),
+    Kpi("smm_visit_duration_seconds", "Mean duration of the visits in the window that carry "
+        "one", B, W, lambda v: f.visit_duration_mean(v.gained), "seconds"),
+    *(Kpi("smm_window_conversions", "Conversions of this kind in the window", B, W,
+          lambda v, kind=kind: f.conversions(v.gained, kind), "count", (("kind", kind),))
+      for kind in f.CONVERSION_KINDS),
+    Kpi("smm_conversion_rate_ratio", "Conversions of every kind / visits in the window", B, W,
+        lambda v: f.conversion_rate(v.gained), "ratio"),
+    Kpi("smm_window_revenue", "Sum of the conversions' value in the window", B, W,
+        _gained("revenue"), "currency", money=True),
+    Kpi("smm_window_ad_spend", "Ad spend gained in the window (ad snapshot differences)", B, W,
+        _gained("ad_spend"), "currency", money=True),
+    Kpi("smm_window_ad_clicks", "Ad clicks gained in the window", B, W, _gained("ad_clicks"),
+        "count"),
+    Kpi("smm_window_ad_impressions", "Ad impressions gained in the window", B, W,
+        _gained("ad_impressions"), "count"),
+    Kpi("smm_cost_per_click", "CPC: ad spend / ad clicks gained in the window", B, W,
+        lambda v: f.cost_per_click(v.gained), "currency", money=True),
+    Kpi("smm_cost_per_mille", "CPM: ad spend per 1000 ad impressions gained in the window", B,
+        W, lambda v: f.cost_per_mille(v.gained), "currency", money=True),
+    Kpi("smm_cost_per_lead", "Ad spend / lead conversions in the window", B, W,
+        lambda v: f.cost_per_lead(v.gained), "currency", money=True),
+    Kpi("smm_customer_acquisition_cost", "CAC: ad spend / conversions by new customers in the "
+        "window", B, W, lambda v: f.customer_acquisition_cost(v.gained), "currency",
+        money=True),
+    Kpi("smm_roi_ratio", "ROI: (revenue - ad spend) / ad spend in the window", B, W,
+        lambda v: f.return_on_investment(v.gained), "ratio"),
+    Kpi("smm_roas_ratio", "ROAS: revenue / ad spend in the window", B, W,
+        lambda v: f.return_on_ad_spend(v.gained), "ratio"),
     Kpi("smm_mentions", "Mentions accepted since the beginning (counter)", M, T,
         _gained("mentions"), "count"),
     *(Kpi("smm_newest_event_timestamp_seconds", "Event time of the newest event in the "

@@ -121,3 +121,65 @@ def nearest_rank(values: Sequence[float], fraction: float) -> float | None:
     if not values:
         return None
     return sorted(values)[max(0, math.ceil(fraction * len(values)) - 1)]
+
+
+# Business outcomes: web-analytics visits, conversions and ad spend from the platform.
+# Money is in the brand's one currency, so sums and ratios need no conversion.
+CONVERSION_KINDS = ("lead", "signup", "purchase", "other")
+
+
+def bounce_rate(gained: Counters) -> float | None:
+    """Bounced visits / visits in W."""
+    return ratio(gained.get("bounced", 0), gained.get("visits"))
+
+
+def new_visitors_rate(gained: Counters) -> float | None:
+    """Visits by new visitors / visits in W."""
+    return ratio(gained.get("new_visitors", 0), gained.get("visits"))
+
+
+def visit_duration_mean(gained: Counters) -> float | None:
+    """Mean ``duration_seconds`` over the visits in W that carry one."""
+    return ratio(gained.get("duration_sum", 0), gained.get("timed"))
+
+
+def conversions(gained: Counters, kind: str | None = None) -> float:
+    """Conversions in W of one kind, or of every kind."""
+    kinds = CONVERSION_KINDS if kind is None else (kind,)
+    return sum(gained.get(f"conversions_{k}", 0) for k in kinds)
+
+
+def conversion_rate(gained: Counters) -> float | None:
+    """Conversions of every kind / visits in W."""
+    return ratio(conversions(gained), gained.get("visits"))
+
+
+def cost_per_click(gained: Counters) -> float | None:
+    """Ad spend / ad clicks gained in W."""
+    return ratio(gained.get("ad_spend", 0), gained.get("ad_clicks"))
+
+
+def cost_per_mille(gained: Counters) -> float | None:
+    """Ad spend per thousand ad impressions gained in W."""
+    return ratio(gained.get("ad_spend", 0) * 1000, gained.get("ad_impressions"))
+
+
+def cost_per_lead(gained: Counters) -> float | None:
+    """Ad spend in W / conversions of kind lead in W."""
+    return ratio(gained.get("ad_spend", 0), conversions(gained, "lead"))
+
+
+def customer_acquisition_cost(gained: Counters) -> float | None:
+    """CAC = ad spend in W / conversions by new customers in W."""
+    return ratio(gained.get("ad_spend", 0), gained.get("new_customers"))
+
+
+def return_on_investment(gained: Counters) -> float | None:
+    """ROI = (revenue - ad spend) / ad spend, in W."""
+    spend = gained.get("ad_spend", 0)
+    return ratio(gained.get("revenue", 0) - spend, spend)
+
+
+def return_on_ad_spend(gained: Counters) -> float | None:
+    """ROAS = revenue / ad spend, in W."""
+    return ratio(gained.get("revenue", 0), gained.get("ad_spend"))

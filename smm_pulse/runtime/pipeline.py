@@ -43,8 +43,12 @@ class Pipeline:
     # What the janitor expires, and where the exporter reads each family's KPI views.
     expiring: list[tuple[Family, Expiring]] = field(default_factory=list)
     # Each family's window buckets: what they keep is added before any read of state.
-    window_buckets: dict[Family, WindowBuckets] = field(default_factory=dict)
+    window_buckets: list[tuple[Family, WindowBuckets]] = field(default_factory=list)
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
+    # Rankings read by the API and the live page ("top-posts", "top-authors"):
+    # (brand, platform or None for all, window name, limit, now) -> rows, best first.
+    rankings: dict[str, Callable[[str, str | None, str, int, float], list[dict[str, Any]]]] = (
+        field(default_factory=dict))
     # Messages not yet read per input topic (the ingest stage reads them, not Faust).
     input_lag: Callable[[], dict[str, int]] = dict
     # Where the agents write dead letters (the ingest has a producer of its own).
@@ -77,18 +81,21 @@ class Pipeline:
     def declared(self) -> Declared:
         """The brands and platforms the ingest accepts."""
         platforms = KNOWN_PLATFORMS | set(self.config.platforms)
-        return Declared(self.config.brands.__contains__, platforms.__contains__)
+        brands = self.config.brands
+        return Declared(brands.__contains__, platforms.__contains__,
+                        lambda brand: brands[brand].currency)
 
     def owned_partitions(self, family: Family) -> set[int]:
         """Partitions of a family's topic this worker actively owns (not standbys)."""
         return self.family_partitions(self.app.assignor.assigned_actives(), family)
 
-    def buckets(self, family: Family) -> WindowBuckets:
-        """A family's window buckets, expired by the janitor."""
-        buckets = WindowBuckets(self.section(family, "buckets"), self.windows)
+    def buckets(self, family: Family, name: str = "buckets", *,
+                totals: bool = True) -> WindowBuckets:
+        """Window buckets in a section of the family's table, expired by the janitor."""
+        buckets = WindowBuckets(self.section(family, name), self.windows, totals=totals)
         self.on_restore(family, buckets.on_restored)
         self.expiring.append((family, buckets))
-        self.window_buckets[family] = buckets
+        self.window_buckets.append((family, buckets))
         return buckets
 
     def seen_ids(self, family: Family) -> SeenEventIds:
@@ -136,7 +143,7 @@ class Pipeline:
 
     def settle_buckets(self) -> None:
         """Add the batches window buckets keep until read (``WindowBuckets.settle``)."""
-        for buckets in self.window_buckets.values():
+        for _family, buckets in self.window_buckets:
             buckets.settle()
 
     def hold_changes(self, revoked: set[int], family: Family) -> None:
@@ -145,8 +152,9 @@ class Pipeline:
         Kept bucket batches are added first: memory holds every batch
         processed, as it did when batches were added one by one.
         """
-        if family in self.window_buckets:
-            self.window_buckets[family].settle()
+        for owner, buckets in self.window_buckets:
+            if owner is family:
+                buckets.settle()
         for section in self.sections_of(family):
             section.hold_changes(revoked)
 

@@ -42,9 +42,12 @@ class WindowBuckets:
     offset commit and a revocation of partitions.
     """
 
-    def __init__(self, section: Section, windows: Iterable[Window]) -> None:
+    def __init__(self, section: Section, windows: Iterable[Window], *,
+                 totals: bool = True) -> None:
         self.section = section
         self.windows = tuple(windows)
+        # Running totals (TOTAL) never expire: off for pairs that come and go (posts).
+        self.totals = totals
         self._by_name = {w.name: w for w in self.windows}
         # Windows by bucket size, each with the index of the coarsest earlier one whose
         # buckets nest in its own (``_pending`` sums that one's), or None.
@@ -143,6 +146,8 @@ class WindowBuckets:
                     if counters is None:
                         counters = found[bucket] = {}
                     counters[counter] = amount
+        if not self.totals:
+            return found
         # Every level holds every cell (the configuration requires a window): the
         # coarsest has the fewest to add.
         for (platform, _start, counter), amount in levels[-1].items():
@@ -181,6 +186,28 @@ class WindowBuckets:
             total = sum_counters(c for _start, c in self._counters(keys.get(TOTAL, {})))
             result[pair] = {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
         return result
+
+    def gained(self, pairs: Iterable[Pair], window_name: str, now: float
+               ) -> dict[Pair, Counters]:
+        """Counters gained in one window per pair, for ``pairs`` only (those with buckets)."""
+        self.settle()
+        window = self._by_name[window_name]
+        found: dict[Pair, Counters] = {}
+        for pair in pairs:
+            keys = self._keys.get(pair)
+            if keys is None:
+                continue
+            sums = self._sums.setdefault(pair, {})
+            current = sums.get(window_name)
+            if current is None or not current.is_current(now):
+                current = sums[window_name] = WindowSum.of(
+                    window, self._counters(keys.get(window_name, {})), now)
+            found[pair] = current.counters
+        return found
+
+    def holds(self, pair: Pair) -> bool:
+        """Whether any bucket of ``pair`` is held (the janitor forgets expired ones)."""
+        return pair in self._keys
 
     def _counters(self, buckets: Mapping[float, Parts]) -> Iterator[tuple[float, Counters]]:
         """(bucket start, counters) of the buckets still held."""

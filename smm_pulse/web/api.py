@@ -55,7 +55,7 @@ def kpis_path(brand: str) -> str:
     return KPIS_PREFIX + (segment.replace(".", "%2E") if brand in (".", "..") else segment)
 
 
-def brand_from_path(raw_path: str) -> str | None:
+def brand_from_path(raw_path: str, prefix: str = KPIS_PREFIX) -> str | None:
     """The brand a raw (still URL-encoded) ``kpis_path`` names, decoded once.
 
     None when the escapes do not decode as UTF-8. Read from the raw path, not
@@ -64,7 +64,7 @@ def brand_from_path(raw_path: str) -> str | None:
     decoding made ``100%2525`` name ``100%``).
     """
     try:
-        name = unquote(raw_path.removeprefix(KPIS_PREFIX), errors="strict")
+        name = unquote(raw_path.removeprefix(prefix), errors="strict")
     except UnicodeDecodeError:
         return None
     return normalize_brand(name)

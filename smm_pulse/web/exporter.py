@@ -55,6 +55,7 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
     them needs is not computed at all.
     """
     windows = [window.name for window in pipeline.windows]
+    brands = pipeline.config.brands
     for family, source in pipeline.views.items():
         kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
                  windows if k.scope in WINDOWED else [TOTAL])
@@ -71,7 +72,10 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
                     context = (pair_brand, platform, "" if view_name == TOTAL else view_name)
-                    yield kpi, scope_labels(context) + const_values, value
+                    labels = scope_labels(context) + const_values
+                    if kpi.money:  # in the brand's one currency (``Kpi.money``)
+                        labels += (brands[pair_brand].currency,)
+                    yield kpi, labels, value
 
 
 def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +32,7 @@ from faust.web import View
 from smm_pulse.agents.ingest import count_rejected, triage
 from smm_pulse.connections import aiokafka_args
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.streams.dead_letters import DeadLetter
+from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letter
 from smm_pulse.streams.events import Rejection
 from smm_pulse.web.auth import CollectorTokens, bearer_token, unauthorized
 from smm_pulse.web.ingest_body import Item, input_messages, item_count, messages, outcomes
@@ -61,6 +62,11 @@ def _record(source: str, value: bytes) -> ConsumerRecord:
     return ConsumerRecord(topic=source, partition=-1, offset=-1, timestamp=-1,
                           timestamp_type=0, key=None, value=value, checksum=None,
                           serialized_key_size=-1, serialized_value_size=len(value), headers=())
+
+
+class BrokerBusy(Exception):
+    """The events were not acknowledged: the producer is not started, or the broker timed
+    out. Some may have been written; the sender sends them again."""
 
 
 def _busy(message: str) -> web.Response:
@@ -115,15 +121,31 @@ class HttpIngest:
         return await self._process(collector, parts)
 
     async def _process(self, collector: str, parts: list[bytes]) -> web.Response:
+        try:
+            items = await self.submit(f"http:{collector}", parts)
+        except BrokerBusy as busy:
+            return _busy(str(busy))
+        answers = [item.answer() for item in items]
+        accepted_count = sum(answer["status"] == "accepted" for answer in answers)
+        return web.json_response({"accepted": accepted_count,
+                                  "rejected": len(answers) - accepted_count,
+                                  "items": answers})
+
+    async def submit(self, source: str, parts: Sequence[bytes],
+                     refused: Sequence[tuple[Rejection, bytes]] = ()) -> list[Item]:
+        """Triage ``parts`` as messages read from ``source``, send the accepted events to
+        the input topics and the rejections, with ``refused`` (already rejected bodies:
+        webhook calls no event maps to), to the dead-letter topic; return once the broker
+        acknowledged all of it. Raises ``BrokerBusy`` when it did not."""
         producer = self.producer
         if producer is None:
-            return _busy("the producer is not started yet")
-        source = f"http:{collector}"
+            raise BrokerBusy("the producer is not started yet")
         now = time.time()
         items: list[Item] = []
         forward = []
-        rejected: list[Rejection] = []
-        letters: list[DeadLetter] = []
+        rejected: list[Rejection] = [rejection for rejection, _ in refused]
+        letters: list[DeadLetter] = [dead_letter(rejection, raw, None, Source(source, -1, -1))
+                                     for rejection, raw in refused]
         for position, raw in enumerate(parts):
             triaged = triage(_record(source, raw), self.pipeline.declared, now)
             answers, accepted = outcomes(position, raw, triaged)
@@ -141,16 +163,12 @@ class HttpIngest:
                 await asyncio.gather(*sent)
         except (TimeoutError, KafkaError) as exc:
             log.warning("ingest over HTTP: the broker did not take a body of %s: %r",
-                        collector, exc)
-            return _busy("the broker did not acknowledge the events in time; send the "
-                         "body again (repeated events count once)")
+                        source, exc)
+            raise BrokerBusy("the broker did not acknowledge the events in time; send the "
+                             "body again (repeated events count once)") from exc
         for rejection in rejected:  # counted once written: a body sent again is not
             count_rejected(self.pipeline, rejection, source)
-        answers = [item.answer() for item in items]
-        accepted_count = sum(answer["status"] == "accepted" for answer in answers)
-        return web.json_response({"accepted": accepted_count,
-                                  "rejected": len(answers) - accepted_count,
-                                  "items": answers})
+        return items
 
 
 def register(pipeline: Pipeline, bootstrap: str) -> HttpIngest:
@@ -162,7 +180,8 @@ def register(pipeline: Pipeline, bootstrap: str) -> HttpIngest:
         async def post(self, request: Any, **_route: Any) -> Any:
             return await ingest.handle(request)
 
-    if pipeline.config.ingest_http.collectors:  # no collector: every request is a 401
+    # No collector and no webhook: every request is a 401, and no producer is needed.
+    if pipeline.config.ingest_http.collectors or pipeline.config.webhooks.any:
         async def http_ingest_producer() -> None:
             try:
                 await ingest.run()

@@ -44,10 +44,10 @@ def feed(now: float) -> tuple[list[bytes], int]:
     """Lines with every event kind for both brands on two platforms, one late, one bad."""
     n = 0
 
-    def event(kind: str, brand: str, platform: str, ago: float, **fields: object) -> dict:
+    def event(type_: str, brand: str, platform: str, ago: float, **fields: object) -> dict:
         nonlocal n
         n += 1
-        return {"type": kind, "event_id": f"d{n}", "ts": now - ago, "platform": platform,
+        return {"type": type_, "event_id": f"d{n}", "ts": now - ago, "platform": platform,
                 "brand": brand, "account": "main", **fields}
 
     batch = []
@@ -67,6 +67,15 @@ def feed(now: float) -> tuple[list[bytes], int]:
                 event("message", brand, platform, 100, thread_id="t2", direction="in"),
                 *(event("mention", brand, platform, ago, text="…", sentiment=mood)
                   for ago, mood in ((20, 0.6), (40, -0.4), (50, 0.0), (3 * 3600, 0.3))),
+                event("visit", brand, platform, 40, bounced=True, new_visitor=True,
+                      duration_seconds=5, pages=1),
+                event("visit", brand, platform, 35, duration_seconds=120, pages=4),
+                *(event("conversion", brand, platform, 30, kind=kind, value=50,
+                        new_customer=True) for kind in ("lead", "signup", "purchase", "other")),
+                event("ad_metrics", brand, platform, 3600, ad_id="ad1", spend=10.0,
+                      clicks=20, impressions=2000, reach=1500),
+                event("ad_metrics", brand, platform, 60, ad_id="ad1", spend=25.0, clicks=45,
+                      impressions=4500, reach=3000),
             ]
     batch.append(event("interaction", "acme", "vk", 3 * 86400, action="like"))  # late
     bad = orjson.dumps(event("mention", "nobody", "vk", 10, text="…"))  # undeclared brand

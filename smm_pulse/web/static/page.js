@@ -192,7 +192,32 @@ function card(brand, data) {
     el("header", {}, el("h2", {}, brand.brand), badge),
     el("div", { class: "goals" }, ...brand.goals.map(tile)),
     sparks(brand),
-    platformTable(brand, data.columns, tableWindow, data.now));
+    platformTable(brand, data.columns, tableWindow, data.now),
+    topTables(brand, tableWindow));
+}
+
+// Top posts and authors of the window the platform table shows (api/brands/.../top-*).
+const TOP_COLUMNS = {
+  "top-posts": [["post_id", "Post"], ["platform", "Platform"], ["interactions", "Interactions"],
+    ["engagement_rate", "ER", "ratio"], ["likes", "Likes"], ["comments", "Comments"],
+    ["shares", "Shares"], ["views", "Views"]],
+  "top-authors": [["author", "Author"], ["reach", "Reach"], ["mentions", "Mentions"],
+    ["sentiment", "Sentiment", "score"]],
+};
+
+function topTables(brand, window) {
+  const lists = (brand.top || {})[window] || {};
+  return el("div", { class: "tops" }, ...Object.entries(TOP_COLUMNS).map(([name, columns]) => {
+    const rows = lists[name] || [];
+    const title = name === "top-posts" ? "Top posts" : "Top authors by reach";
+    if (!rows.length) return el("p", { class: "empty", "data-top": name }, `${title}: none yet.`);
+    return el("table", { class: "top", "data-top": name },
+      el("caption", {}, title, el("small", {}, ` ${window}`)),
+      el("thead", {}, el("tr", {}, ...columns.map(([, head]) => el("th", {}, head)))),
+      el("tbody", {}, ...rows.map((row) => el("tr", {}, ...columns.map(([field, , unit]) =>
+        el("td", { "data-field": field, "data-value": row[field] },
+          typeof row[field] === "string" ? row[field] : format(row[field], unit)))))));
+  }));
 }
 
 function missedList(data) {

@@ -179,4 +179,4 @@ def test_all_engagement_state_lives_in_one_table():
     worker.run(list(enumerate(batches())), flush_every=1)
     [table] = worker.app.tables.values()
     sections = {orjson.loads(key)[0] for key, _value in table.log}
-    assert sections == {"buckets", "posts", "accounts", "seen"}
+    assert sections == {"buckets", "post-buckets", "posts", "accounts", "seen"}

@@ -60,6 +60,10 @@ messages = st.one_of(
     st.tuples(st.lists(items, max_size=4), st.integers(0, 200), st.binary(max_size=4))
     .map(lambda t: json.dumps(t[0]).encode()[: t[1]] + t[2]),  # cut and garbled
     st.integers(1, 3000).map(nested),
+    # a number past a double's range beside other items
+    st.lists(items, max_size=4).map(
+        lambda batch: b"[" + VALID[:-1] + b',"x":1e400}' + b"".join(
+            b"," + json.dumps(item).encode() for item in batch) + b"]"),
 )
 
 

@@ -10,7 +10,6 @@ from smm_pulse.kpi.catalog import Family
 from smm_pulse.streams.dead_letters import VALUE_LIMIT, DeadLetter
 from smm_pulse.streams.internal import Interactions, Packed, encoded
 
-
 EVENTS = CollectorRegistry()
 events_total = Counter("smm_events", "", ["topic", "type", "outcome"], registry=EVENTS)
 
@@ -25,7 +24,8 @@ def guard() -> tuple[MessageGuard, list[DeadLetter], Counter, Counter]:
 
 
 def body() -> bytes:
-    block = Interactions(["e1", "e2"], [1.0, 2.0], ["vk", "vk"], ["like", "unlike"], [None, 3])
+    block = Interactions(["e1", "e2"], [1.0, 2.0], ["vk", "vk"], ["like", "unlike"], [None, 3],
+                         [None, None])
     [value] = encoded(Packed("smm.engagement", {"acme": [block]}))
     return value
 
@@ -67,7 +67,7 @@ def test_a_failed_messages_events_count_as_rejected_in_parts_under_the_record_li
     message_guard, sent, _, dlq = guard()
     n = 40_000
     block = Interactions([f"event-{i:06d}" for i in range(n)], [1.0] * n, ["vk"] * n,
-                         ["like"] * n, [None] * n)
+                         ["like"] * n, [None] * n, [None] * n)
     [value] = encoded(Packed("smm.mentions", {"acme": [block]}), limit=64 * 1024 * 1024)
     before = events_total.labels("smm.mentions", "interaction", "rejected")._value.get()
     message_guard.run(failing, value, 0, 3)

@@ -39,6 +39,8 @@ def test_shipped_demo_configuration_is_valid():
          "configured windows"),
         ("[1, 2]", "smm.yaml: (top level): expected a mapping"),
         ("brands: {acme: {]", "smm.yaml: not valid YAML"),
+        ("brands: {acme: {targets: {mention_spike: {}}}}\nwindows: [1h]",
+         "mention_spike: a spike is judged against the usual rate, which needs two windows"),
         ("brands: {acme: {}}\nplatforms: [Rutube]", "smm.yaml: platforms[0]: String should match"),
     ],
 )

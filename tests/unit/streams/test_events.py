@@ -242,3 +242,12 @@ def test_deeply_nested_json_is_rejected_not_raised(raw: bytes):
 def test_unknown_fields_nested_a_hundred_levels_are_ignored():
     raw = orjson.dumps(event())[:-1] + b',"extra":' + b"[" * 100 + b"]" * 100 + b"}"
     assert len(parse(raw).accepted) == 1
+
+
+def test_an_odd_number_in_one_item_rejects_no_neighbour():
+    # 1e400 is valid JSON past a double's range; each item is judged from its own bytes
+    good = orjson.dumps(event(event_id="good"))
+    odd = orjson.dumps(event(event_id="odd"))[:-1] + b',"extra":1e400}'
+    parsed = parse(b"[" + good + b"," + odd + b",7]")
+    assert [e.event_id for e in parsed.accepted] == ["good", "odd"]
+    assert [(r.reason, r.index) for r in parsed.rejected] == [("not_an_object", 2)]

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
+from smm_pulse.config import Brand
 from smm_pulse.kpi.catalog import CATALOG, Family, Scope, View
 from smm_pulse.state import TOTAL
 from smm_pulse.web.exporter import Sample, kpi_samples, render_kpis, render_metrics
@@ -23,7 +24,8 @@ def samples() -> list[Sample]:
     found = []
     for i, kpi in enumerate(CATALOG):
         for j, brand in enumerate(brands):
-            labels = {"brand": brand, "platform": "vk", "window": "1h", **dict(kpi.const_labels)}
+            labels = {"brand": brand, "platform": "vk", "window": "1h", "currency": "RUB",
+                      **dict(kpi.const_labels)}
             found.append((kpi, tuple(labels[name] for name in kpi.labels),
                           values[(i + j) % len(values)]))
     return found
@@ -80,7 +82,7 @@ class FakePipeline:
 
     def __init__(self, brands: int) -> None:
         self.windows = (Window.parse("5m"), Window.parse("1h"))
-        self.config = SimpleNamespace(brands={f"brand{i}" for i in range(brands)})
+        self.config = SimpleNamespace(brands={f"brand{i}": Brand() for i in range(brands)})
         self.registry = CollectorRegistry()
         Counter("smm_events", "Events.", ["outcome"], registry=self.registry).labels(
             "accepted").inc(7)

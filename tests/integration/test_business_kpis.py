@@ -1,0 +1,122 @@
+"""End to end on the real embedded broker: visits, conversions and ad snapshots fed with
+``smm-pulse feed`` become exact business KPIs, in the brand's currency; a duplicate and a
+replayed snapshot change nothing, and a foreign currency lands in the DLQ with its reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import orjson
+import pytest
+
+from smm_pulse.config import load_config
+from tests.integration.conftest import value, wait_until
+from tests.integration.test_events_in_kpis_out import read_dlq
+
+pytestmark = pytest.mark.integration
+CONFIG = """
+brands:
+  acme: {currency: RUB}
+windows: [5m, 1h]
+partitions: 2
+"""
+
+
+def business_feed(now: float) -> list[dict]:
+    base = {"brand": "acme", "platform": "vk"}
+
+    def at(n: int, ago: float, type_: str, **fields: object) -> dict:
+        return {"type": type_, "event_id": f"b{n}", "ts": now - ago, **base, **fields}
+
+    ad = {"account": "cabinet", "ad_id": "a1"}
+    return [
+        at(1, 1500, "visit", bounced=True, duration_seconds=10.5, new_visitor=True),
+        at(2, 1400, "visit", duration_seconds=100.0),
+        at(3, 1300, "visit", new_visitor=True, campaign="spring"),
+        at(4, 1200, "visit"),
+        at(5, 1100, "conversion", kind="lead"),
+        at(6, 1000, "conversion", kind="purchase", value=1500.5, currency="RUB",
+           new_customer=True),
+        at(7, 900, "conversion", kind="signup", new_customer=True),
+        at(8, 2000, "ad_metrics", spend=100.25, clicks=10, impressions=4000, **ad),
+        at(9, 120, "ad_metrics", spend=300.75, clicks=40, impressions=8000, currency="RUB",
+           **ad),
+    ]
+
+
+def test_business_events_give_exact_kpis_and_repeats_change_nothing(service, broker, tmp_path):
+    now = time.time()
+    events = business_feed(now)
+    service.feed([orjson.dumps(e) for e in events], tmp_path)
+    service.wait_for_events(len(events))
+
+    def labels(window: str, **more: str) -> dict[str, str]:
+        return {"brand": "acme", "platform": "vk", "window": window, **more}
+
+    spend_1h, spend_5m = 300.75, 300.75 - 100.25  # the first snapshot counts at its ts
+    expected = {
+        ("smm_window_visits", "1h"): 4,
+        ("smm_bounce_rate_ratio", "1h"): 1 / 4,
+        ("smm_new_visitors_ratio", "1h"): 2 / 4,
+        ("smm_visit_duration_seconds", "1h"): (10.5 + 100.0) / 2,
+        ("smm_conversion_rate_ratio", "1h"): 3 / 4,
+        ("smm_window_ad_clicks", "1h"): 40,
+        ("smm_window_ad_clicks", "5m"): 30,
+        ("smm_window_ad_impressions", "1h"): 8000,
+        ("smm_roi_ratio", "1h"): (1500.5 - spend_1h) / spend_1h,
+        ("smm_roas_ratio", "1h"): 1500.5 / spend_1h,
+    }
+    money = {
+        ("smm_window_revenue", "1h"): 1500.5,
+        ("smm_window_ad_spend", "1h"): spend_1h,
+        ("smm_window_ad_spend", "5m"): spend_5m,
+        ("smm_cost_per_click", "1h"): spend_1h / 40,
+        ("smm_cost_per_click", "5m"): spend_5m / 30,
+        ("smm_cost_per_mille", "1h"): spend_1h / 8000 * 1000,
+        ("smm_cost_per_lead", "1h"): spend_1h / 1,
+        ("smm_customer_acquisition_cost", "1h"): spend_1h / 2,
+    }
+    kinds = {"lead": 1, "signup": 1, "purchase": 1, "other": 0}
+
+    def check() -> None:
+        samples = service.metrics()
+        for (name, window), v in expected.items():
+            assert value(samples, name, **labels(window)) == pytest.approx(v), (name, window)
+        for (name, window), v in money.items():
+            assert value(samples, name, **labels(window, currency="RUB")) == pytest.approx(v), \
+                (name, window)
+        for kind, n in kinds.items():
+            assert value(samples, "smm_window_conversions", **labels("1h", kind=kind)) == n
+        # No visits in the last 5 minutes: their ratios are absent, not 0.
+        assert value(samples, "smm_bounce_rate_ratio", **labels("5m")) is None
+        assert value(samples, "smm_conversion_rate_ratio", **labels("5m")) is None
+
+    wait_until(check, timeout=30)
+
+    # A duplicate id, a replayed snapshot under a new id (same ts) and an older snapshot
+    # change nothing; a conversion in dollars goes to the DLQ.
+    ad = {"account": "cabinet", "ad_id": "a1"}
+    repeats = [
+        events[0],
+        {**events[-1], "event_id": "b9-again"},
+        {**events[7], "event_id": "b8-again", "spend": 5000.0},
+        {"type": "conversion", "event_id": "b10", "ts": now - 60, "brand": "acme",
+         "platform": "vk", "kind": "purchase", "value": 10.0, "currency": "USD"},
+        {"type": "ad_metrics", "event_id": "b11", "ts": now - 60, "brand": "acme",
+         "platform": "vk", "spend": 1.0, "currency": "EUR", **ad},
+    ]
+    service.feed([orjson.dumps(e) for e in repeats], tmp_path)
+    samples = service.wait_for_events(len(events) + len(repeats))
+    outcomes = Counter()
+    for (name, labels_), v in samples.items():
+        if name == "smm_events_total":
+            outcomes[dict(labels_)["outcome"]] += int(v)
+    assert outcomes == Counter(accepted=len(events) + 2, duplicate=1, rejected=2)
+    time.sleep(2)  # the agent handles what the ingest counted
+    check()
+
+    dlq = read_dlq(broker.bootstrap, load_config(service.config).topics.dlq, 2)
+    assert sorted((dict(r.headers)["smm.reason"], orjson.loads(r.value)["event_id"])
+                  for r in dlq) == [(b"currency_mismatch", "b10"), (b"currency_mismatch", "b11")]
