@@ -211,7 +211,7 @@ function topTables(brand, window) {
     const rows = lists[name] || [];
     const title = name === "top-posts" ? "Top posts" : "Top authors by reach";
     if (!rows.length) return el("p", { class: "empty", "data-top": name }, `${title}: none yet.`);
-    return el("table", { class: "top", "data-top": name },
+    return el("table", { class: "top-list", "data-top": name },
       el("caption", {}, title, el("small", {}, ` ${window}`)),
       el("thead", {}, el("tr", {}, ...columns.map(([, head]) => el("th", {}, head)))),
       el("tbody", {}, ...rows.map((row) => el("tr", {}, ...columns.map(([field, , unit]) =>
