@@ -35,12 +35,12 @@ class PostSnapshots(Snapshots):
                          duration_seconds(pipeline.config.post_retention))
 
     def contribute(self, batch: Batch, snapshots: Posts, horizon: float,
-                   sums: GrainSums, per_post: GrainSums) -> None:
+                   sums: GrainSums, per_post: GrainSums | None) -> None:
         """Add what the batch's snapshots contribute to ``sums`` (and each post's to
         ``per_post``); writes each post once."""
         self.fold(batch, snapshots.platform, snapshots.account, snapshots.post_id,
                   snapshots.ts, snapshots.published_at, snapshots.counters(), horizon,
-                  sums.add_post_changes, per_post.add_ranked_changes)
+                  sums.add_post_changes, None if per_post is None else per_post.add_ranked_changes)
 
 
 class FollowerHistory:
@@ -80,22 +80,26 @@ class Engagement:
         pipeline.expiring.append((Family.ENGAGEMENT, self.posts))
         self.followers = FollowerHistory(pipeline)
         # What each post gained per window bucket (top posts); flushed before the posts.
-        self.post_activity = PostActivity(
-            pipeline.buckets(Family.ENGAGEMENT, "post-buckets", totals=False))
-        pipeline.on_restore(Family.ENGAGEMENT, self.post_activity.on_restored)
+        self.post_activity: PostActivity | None = None
+        if pipeline.config.top_lists:
+            self.post_activity = PostActivity(
+                pipeline.buckets(Family.ENGAGEMENT, "post-buckets", totals=False))
+            pipeline.on_restore(Family.ENGAGEMENT, self.post_activity.on_restored)
 
     def handle(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
-        sums, per_post = GrainSums(self.grain), GrainSums(self.grain)
+        sums = GrainSums(self.grain)
+        per_post = GrainSums(self.grain) if self.post_activity is not None else None
         if posts := batch.get(Posts):
             self.posts.contribute(batch, posts, horizon, sums, per_post)
         if interactions := batch.get(Interactions):
             sums.add_interactions(interactions)
-            per_post.add_post_interactions(interactions)
+            if per_post is not None:
+                per_post.add_post_interactions(interactions)
         if accounts := batch.get(Accounts):
             self.followers.record(batch, accounts, horizon)
         self.buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
-        if per_post.cells:
+        if per_post is not None and per_post.cells and self.post_activity is not None:
             self.post_activity.apply(batch.offset, batch.brand, per_post.cells, batch.now)
 
     def views(self, now: float) -> Views:
@@ -107,11 +111,14 @@ class Engagement:
         """Posts by interactions gained in the window, ER by the brand's latest followers."""
         def followers() -> dict[tuple[str, str], int]:
             return {pair: t.latest for pair, t in self.followers.totals(now).items()}
+        if self.post_activity is None:
+            return []
         return self.post_activity.top(brand, platform, window, limit, now, followers)
 
 
 def register(pipeline: Pipeline) -> None:
     engagement = Engagement(pipeline)
     pipeline.views[Family.ENGAGEMENT] = engagement.views
-    pipeline.rankings["top-posts"] = engagement.top_posts
+    if pipeline.config.top_lists:
+        pipeline.rankings["top-posts"] = engagement.top_posts
     register_family_agent(pipeline, Family.ENGAGEMENT, engagement.handle)

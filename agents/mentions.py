@@ -34,7 +34,9 @@ def register(pipeline: Pipeline) -> None:
     authors = AuthorSketches(pipeline.section(Family.MENTIONS, "authors"), pipeline.windows)
     pipeline.on_restore(Family.MENTIONS, authors.on_restored)
     pipeline.expiring.append((Family.MENTIONS, authors))
-    pipeline.rankings["top-authors"] = authors.top
+    top_lists = pipeline.config.top_lists
+    if top_lists:
+        pipeline.rankings["top-authors"] = authors.top
     grain = grain_seconds(pipeline.windows)
 
     voice_topic = pipeline.family_topics[Family.VOICE]
@@ -57,10 +59,11 @@ def register(pipeline: Pipeline) -> None:
         prepared.clear()
         # Decoded again by the handler's loop: that takes microseconds, a text's scoring a
         # millisecond.
+        # A block whose mentions all carry the collector's score is skipped in C.
         texts = list(dict.fromkeys(
             (text, lang)
             for blocks in decode(value).blocks.values() for block in blocks
-            if isinstance(block, Mentions)
+            if isinstance(block, Mentions) and None in block.sentiment
             for text, lang, score in zip(block.text, block.lang, block.sentiment, strict=True)
             if score is None))
         if texts:
@@ -83,7 +86,7 @@ def register(pipeline: Pipeline) -> None:
         scores = mention_scores(mentions, score_texts)
         sums.add_mentions(mentions, scores)
         buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
-        if authored := author_sums(mentions, scores, grain):
+        if top_lists and (authored := author_sums(mentions, scores, grain)):
             authors.apply(batch.offset, batch.brand, authored, batch.now)
         count = voice_count(batch.brand, batch.offset, mentions, grain)
         for target in audiences[batch.brand]:

@@ -52,8 +52,9 @@ EMBEDDED = Kafka()
 
 BRANDS = 50
 PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
+# Freshness markers have a platform of their own (declared: other platforms are refused).
 CONFIG = "brands:\n" + "".join(f"  brand{i}: {{}}\n" for i in range(BRANDS)) + (
-    "windows: [5m, 1h, 24h]\npartitions: 4\n")
+    "windows: [5m, 1h, 24h]\npartitions: 4\nplatforms: [marker]\n")
 
 
 # Freshness polls the marker's metric alone (/metrics?name[]=...) every 0.25 s,

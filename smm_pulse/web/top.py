@@ -41,7 +41,10 @@ def ranking(pipeline: Pipeline, name: str, brand: str, query: Any, now: float
     if not 1 <= limit <= MAX_LIMIT:
         return {"error": f"limit must be an integer from 1 to {MAX_LIMIT}"}, 400
     platform = query.get("platform") or None
-    rows = pipeline.rankings[name](brand, platform, window, limit, now)
+    rank = pipeline.rankings.get(name)
+    if rank is None:
+        return {"error": "top lists are off on this worker (top_lists in the configuration)"}, 404
+    rows = rank(brand, platform, window, limit, now)
     return {"brand": brand, "window": window, "platform": platform,
             name.replace("-", "_"): rows}, 200
 

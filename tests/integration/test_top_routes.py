@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 BRAND = "a/b {x}%"  # a name every part of the path escaping is needed for
 CONFIG = yaml.safe_dump({"brands": {BRAND: {}, "other": {}}, "windows": ["5m", "1h", "24h"],
-                         "partitions": 2}, allow_unicode=True)
+                         "partitions": 2, "top_lists": True}, allow_unicode=True)
 
 
 def known_events(now: float) -> list[bytes]:

@@ -42,7 +42,7 @@ def top_posts(worker: Worker) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_top_posts_count_snapshot_gains_and_interactions_per_post_with_the_kpi_er():
-    worker = Worker({})
+    worker = Worker({}, top_lists=True)
     worker.run(list(enumerate(post_batches())), flush_every=1)
     hour = top_posts(worker)["1h"]
     # p1 gained 45 likes + 3 comments by snapshots and 1 comment by interaction; p2 25
@@ -58,14 +58,14 @@ def test_top_posts_count_snapshot_gains_and_interactions_per_post_with_the_kpi_e
 def test_a_crash_after_any_changelog_write_replays_to_the_same_top_posts():
     numbered = list(enumerate(post_batches()))
     for flush_every in (1, 2):
-        uninterrupted = Worker({})
+        uninterrupted = Worker({}, top_lists=True)
         uninterrupted.run(numbered, flush_every)
         expected = top_posts(uninterrupted)
         [(name, table)] = uninterrupted.app.tables.items()
         for cut in crash_points(len(table.log)):
             commits = [0] + [offset for end, offset in uninterrupted.flushes if end <= cut]
             for replay_from in set(commits[-2:]):
-                replayed = Worker({name: restored_prefix(table.log, cut)})
+                replayed = Worker({name: restored_prefix(table.log, cut)}, top_lists=True)
                 replayed.run(numbered[replay_from:], flush_every)
                 assert top_posts(replayed) == expected, (flush_every, cut, replay_from)
 
@@ -74,7 +74,7 @@ class AuthorWorker:
     """The mentions family's author sketches, over a logged table, batch by batch."""
 
     def __init__(self, restored: dict[str, Any], capacity: int) -> None:
-        self.pipeline = one_brand_pipeline()
+        self.pipeline = one_brand_pipeline(top_lists=True)
         self.authors = AuthorSketches(self.pipeline.section(Family.MENTIONS, "authors"),
                                       self.pipeline.windows, capacity)
         self.pipeline.on_restore(Family.MENTIONS, self.authors.on_restored)
@@ -119,7 +119,7 @@ def test_replaying_every_batch_again_changes_no_ranking():
     worker = AuthorWorker({}, capacity=4)
     expected = worker.run(numbered)
     assert worker.run(numbered) == expected
-    posts = Worker({})
+    posts = Worker({}, top_lists=True)
     posts.run(list(enumerate(post_batches())), flush_every=1)
     before = top_posts(posts)
     posts.run(list(enumerate(post_batches())), flush_every=1)
