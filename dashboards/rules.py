@@ -6,7 +6,6 @@ from each brand's ``targets``; docs/alerts.md explains every alert.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -127,7 +126,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f"Mean time to first reply over {t.window} is {{{{ $value | humanizeDuration }}}}, "
             f"goal at most {t.max:.0f} s.", kpi="response_time")
     if (t := targets.followers) is not None:
-        deadline = dt.datetime.combine(t.by, dt.time(), dt.UTC).timestamp()
+        deadline = t.deadline_seconds
         yield _alert(
             "SmmFollowersGoalOffTrack", name,
             f"predict_linear({selector('brand:smm_followers:sum', **b)}[1d],"

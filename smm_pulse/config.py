@@ -164,6 +164,11 @@ class FollowersGoal(_Strict):
     for_: Duration = Field("1h", alias="for")
     """How long the pace must miss the goal before the alert fires."""
 
+    @property
+    def deadline_seconds(self) -> float:
+        """Unix seconds at the start of ``by`` (UTC): the alert rule and the page agree."""
+        return dt.datetime.combine(self.by, dt.time(), dt.UTC).timestamp()
+
 
 class Targets(_Strict):
     """A brand's KPI goals: each becomes an alert rule and a dashboard threshold."""

@@ -10,7 +10,6 @@ weighted by scored mentions) are those of the recording rules.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -214,7 +213,6 @@ def _followers(targets: Targets, readings: Readings, now: float) -> Check:
         return Check(status=Status.NO_DATA, **common)
     if value >= goal.target:
         return Check(status=Status.MET, **common)
-    deadline = dt.datetime.combine(goal.by, dt.time(), dt.UTC).timestamp()  # as the rule's
-    if now >= deadline:
+    if now >= goal.deadline_seconds:
         return Check(status=Status.MISSED, **common)
     return Check(status=Status.OPEN, note="its pace is judged by the alert rule", **common)
