@@ -54,10 +54,11 @@ class Producer:
         return acknowledged
 
 
-def pipeline() -> SimpleNamespace:
+def pipeline(config: str = CONFIG) -> SimpleNamespace:
+    """What the HTTP routes read of a worker's pipeline: configuration, counters."""
     registry = CollectorRegistry()
     return SimpleNamespace(
-        config=parse_config(CONFIG, "test.yaml", environ={}),
+        config=parse_config(config, "test.yaml", environ={}),
         declared=Declared({"acme"}.__contains__),
         events_total=Counter(EVENTS.name, EVENTS.help, EVENTS.labels, registry=registry),
         dead_letters_total=Counter(DEAD_LETTERS.name, DEAD_LETTERS.help, DEAD_LETTERS.labels,

@@ -12,14 +12,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry, Counter
 
-from smm_pulse.config import parse_config
-from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS
-from smm_pulse.streams.events import Declared
 from smm_pulse.web.ingest_http import HttpIngest
 from smm_pulse.web.webhooks import TELEGRAM_SECRET_HEADER, Webhooks
-from tests.unit.web.test_ingest_http import Producer
+from tests.unit.web.test_ingest_http import Producer, pipeline
 
 GROUP = 218_375_112
 CHANNEL = -1_001_987_654_321
@@ -40,21 +36,9 @@ POST = {"update_id": 1, "channel_post": {
     "date": int(time.time()) - 60, "text": "hello"}}
 
 
-def pipeline() -> SimpleNamespace:
-    registry = CollectorRegistry()
-    return SimpleNamespace(
-        config=parse_config(CONFIG, "test.yaml", environ={}),
-        declared=Declared({"acme"}.__contains__),
-        events_total=Counter(EVENTS.name, EVENTS.help, EVENTS.labels, registry=registry),
-        dead_letters_total=Counter(DEAD_LETTERS.name, DEAD_LETTERS.help, DEAD_LETTERS.labels,
-                                   registry=registry),
-        registry=registry,
-    )
-
-
 def post(requests: list[tuple[str, Any, dict[str, str]]], producer: Producer | None,
          ) -> tuple[list[tuple[int, str]], SimpleNamespace]:
-    state = pipeline()
+    state = pipeline(CONFIG)
     ingest = HttpIngest(state, "unused:9092")  # type: ignore[arg-type]
     ingest.producer = producer  # type: ignore[assignment]
     hooks = Webhooks(ingest)
