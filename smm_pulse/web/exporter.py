@@ -32,7 +32,8 @@ from smm_pulse.kpi.catalog import (
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.state import TOTAL
-from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, accepts_gzip, in_slices
+from smm_pulse.web.negotiation import accepts_gzip
+from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, in_slices
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
 

@@ -19,6 +19,7 @@ import orjson
 
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.web.exporter import Sample, kpi_samples
+from smm_pulse.web.negotiation import media_quality
 from smm_pulse.web.overview import overview
 from smm_pulse.web.render import SharedRender, in_slices
 
@@ -35,35 +36,10 @@ PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8",
                 "Vary": "Accept", "Cache-Control": "no-cache"}
 
 
-def quality(media_type: str, accept: str) -> float:
-    """The q-value ``accept`` gives ``media_type``: from its most specific matching range."""
-    kind = media_type.split("/")[0]
-    best, specificity = 0.0, -1
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        media = media.lower()
-        rank = 2 if media == media_type else 1 if media == f"{kind}/*" else \
-            0 if media == "*/*" else -1
-        if rank > specificity:
-            best, specificity = _q(params), rank
-    return best
-
-
-def _q(params: list[str]) -> float:
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return min(1.0, max(0.0, float(value)))
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
 def wants_html(accept: str) -> bool:
     """A client ranking HTML above JSON gets the page; a tie (``*/*``, no header) gets JSON."""
-    html = max(quality(media, accept) for media in HTML_TYPES)
-    return html > 0 and html > quality("application/json", accept)
+    html = max(media_quality(media, accept) for media in HTML_TYPES)
+    return html > 0 and html > media_quality("application/json", accept)
 
 
 def _static(name: str) -> bytes:

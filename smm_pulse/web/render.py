@@ -99,23 +99,6 @@ class Encoded:
         return cls(body, await asyncio.to_thread(gzip.compress, body, GZIP_LEVEL))
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding header value accepts gzip (not refused with q=0)."""
-    for item in accept_encoding.split(","):
-        coding, *params = (part.strip() for part in item.split(";"))
-        if coding.lower() in ("gzip", "x-gzip"):
-            return not any(_is_zero_q(param) for param in params)
-    return False
-
-
-def _is_zero_q(param: str) -> bool:
-    name, _, value = param.partition("=")
-    try:
-        return name.strip().lower() == "q" and float(value) == 0
-    except ValueError:
-        return False
-
-
 # Bytes of responses handed to sockets per turn of the loop: 200 scrapers given 2.3 MB
 # each in one turn held the loop up to 290 ms; ten a turn, under 60 ms (docs/design.md).
 SEND_BYTES_PER_TURN = 24 * 1024 * 1024

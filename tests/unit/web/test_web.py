@@ -15,7 +15,6 @@ from smm_pulse.web.render import (
     BytesPerTurn,
     Encoded,
     SharedRender,
-    accepts_gzip,
     in_slices,
 )
 
@@ -130,15 +129,6 @@ def test_slices_give_the_loop_a_turn_once_their_time_is_up():
     taken, seen_by_others = asyncio.run(scenario())
     assert taken == list(range(12))
     assert seen_by_others == [0, 3, 6, 9]
-
-
-@pytest.mark.parametrize("header,accepted", [
-    ("gzip", True), ("gzip, deflate", True), ("deflate, GZIP;q=0.5", True), ("x-gzip", True),
-    ("", False), ("identity", False), ("deflate, br", False), ("gzip;q=0", False),
-    ("gzip; q=0.0", False), ("*", False),
-])
-def test_gzip_is_sent_only_to_clients_that_accept_it(header, accepted):
-    assert accepts_gzip(header) is accepted
 
 
 def test_the_gzipped_body_decompresses_to_the_body():
