@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from smm_pulse.streams.events import DEFAULT_CURRENCY, normalize_brand
+from smm_pulse.streams.events import DEFAULT_CURRENCY, NAME_MAX_CHARS, normalize_brand
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
 # Environment variables that override a key of the file, by its key path (operators of
@@ -337,12 +337,14 @@ class HttpCollector(_Strict):
     the token itself is never stored."""
 
 
+CollectorName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
 class IngestHttp(_Strict):
     """``POST /ingest`` on the worker's web port: collectors send events over HTTP(S)
     instead of Kafka (docs/contract.md, section 1)."""
 
-    collectors: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")],
-                     HttpCollector] = {}
+    collectors: dict[CollectorName, HttpCollector] = {}
     """Collectors by name, each with its token's hash; none: ``/ingest`` refuses everyone."""
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     """Largest request body; a larger one is answered 413."""
@@ -354,9 +356,6 @@ class IngestHttp(_Strict):
     send_timeout_seconds: float = Field(10.0, gt=0, le=120)
     """How long a request waits for the broker to acknowledge its events before it is
     answered 503 with Retry-After (send the whole body again)."""
-
-
-CollectorName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 
 
 class _WebhookSecret(_Strict):
@@ -457,7 +456,8 @@ class Config(_Strict):
     post_retention: Duration = "30d"
     """A post whose snapshots stop for this long is forgotten (bounded state); a later
     snapshot of it counts as a first one (docs/design.md)."""
-    platforms: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]] = []
+    platforms: list[Annotated[str, Field(
+        pattern=rf"^[a-z0-9][a-z0-9_.-]{{0,{NAME_MAX_CHARS - 1}}}$")]] = []
     """Platform ids accepted besides the contract's (vk, telegram, ...): events of any other
     platform are rejected, so series stay bounded whatever collectors send."""
     dedup_extra_seconds: float = Field(3600.0, ge=0, allow_inf_nan=False)
@@ -497,8 +497,9 @@ class Config(_Strict):
             return brands
         normalized: dict[str, Any] = {}
         for name, body in brands.items():
-            if not isinstance(name, str) or not 1 <= len(name) <= 64:
-                raise ValueError(f"brand name {name!r} must be a string of 1..64 characters")
+            if not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX_CHARS:
+                raise ValueError(f"brand name {name!r} must be a string of "
+                                 f"1..{NAME_MAX_CHARS} characters")
             key = normalize_brand(name)
             if key in normalized:
                 raise ValueError(f"brand {name!r} is declared twice")

@@ -65,11 +65,16 @@ AD_COUNTERS = ("spend", "clicks", "impressions", "reach")  # an ad snapshot's to
 # Required fields come before optional ones (msgspec's rule for a struct's fields).
 # gc=False: events hold only strings and numbers, never a cycle, and the garbage
 # collector need not track the tens of thousands a poll holds.
+# A brand's or platform's name: it becomes a label value of every series and a state key.
+NAME_MAX_CHARS = 64
+
+
 class _Event(Struct, tag_field="type", omit_defaults=True, gc=False):
     event_id: Annotated[str, Meta(min_length=1, max_length=128)]
     ts: EventTime
-    platform: Annotated[str, Meta(min_length=1, max_length=64)]  # lowercased after decoding
-    brand: Annotated[str, Meta(min_length=1, max_length=64)]
+    # After decoding the platform is lowercased and the brand NFC-normalised.
+    platform: Annotated[str, Meta(min_length=1, max_length=NAME_MAX_CHARS)]
+    brand: Annotated[str, Meta(min_length=1, max_length=NAME_MAX_CHARS)]
 
 
 class AccountMetrics(_Event, tag="account_metrics"):
