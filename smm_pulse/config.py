@@ -352,8 +352,9 @@ class IngestHttp(_Strict):
     burst_events: int = Field(10_000, ge=1)
     """Events a collector may send at once above the sustained rate."""
     send_timeout_seconds: float = Field(10.0, gt=0, le=120)
-    """How long a request waits for the broker to acknowledge its events before it is
-    answered 503 with Retry-After (send the whole body again)."""
+    """How long a request (of ``/ingest`` or a webhook) waits for the broker to answer the
+    pre-flight check and acknowledge its events before it is answered 503 with
+    Retry-After (send the whole request again: written events count once)."""
 
 
 CollectorName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
