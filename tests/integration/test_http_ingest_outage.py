@@ -2,7 +2,8 @@
 memory storage kept; SIGTERM would lose every topic), before and in the middle of a big
 request: a 503 with Retry-After that says item by item what was written; nothing at all
 when the broker was stopped before; and once the broker is back and the whole request is
-sent again, /metrics counts each event exactly once."""
+sent again, /metrics counts each event exactly once. Last, with the broker's process gone,
+a 503 at once and nothing written."""
 
 from __future__ import annotations
 
@@ -176,3 +177,14 @@ def test_stopped_during_a_big_request_the_answer_says_what_was_written_and_the_r
         assert likes_in_the_hour(service) == before["accepted"] + BIG
 
     wait_until(counted_once, timeout=120)
+
+
+def test_with_the_broker_gone_the_answer_is_503_at_once_and_nothing_is_written(
+        service: Service, broker: EmbeddedBroker):
+    broker.stop()  # for good: its memory storage is gone, so this module's last test
+    started = time.monotonic()
+    answer = ingest(service, likes("gone", 100))
+    assert answer.status_code == 503, answer.text[:500]
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert deliveries(answer) == {"not_written": 100}
+    assert time.monotonic() - started < 4  # refused connections fail the pre-flight check
