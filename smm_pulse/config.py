@@ -349,13 +349,15 @@ class IngestHttp(_Strict):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     """Largest request body; a larger one is answered 413."""
     events_per_second: float = Field(1000.0, gt=0)
-    """Sustained events per second per collector; over it the answer is 429 with
+    """Sustained events per second per collector, each of ``collectors`` and each webhook
+    collector (``webhooks``) in its own bucket; over it the answer is 429 with
     Retry-After."""
     burst_events: int = Field(10_000, ge=1)
     """Events a collector may send at once above the sustained rate."""
     send_timeout_seconds: float = Field(10.0, gt=0, le=120)
-    """How long a request waits for the broker to acknowledge its events before it is
-    answered 503 with Retry-After (send the whole body again)."""
+    """How long a request (of ``/ingest`` or a webhook) waits for the broker to answer the
+    pre-flight check and acknowledge its events before it is answered 503 with
+    Retry-After (send the whole request again: written events count once)."""
 
 
 class _WebhookSecret(_Strict):

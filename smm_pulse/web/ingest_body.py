@@ -9,14 +9,16 @@ item: a message that is not JSON, or a single event, is one item.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from smm_pulse.agents.ingest import Triage
 from smm_pulse.config import Topics
+from smm_pulse.streams.dead_letters import DeadLetter
 from smm_pulse.streams.events import TYPE_NAME, Event, Rejection, item_bytes
 from smm_pulse.streams.topics import INPUT_TOPIC_OF_TYPE
+from smm_pulse.web.delivery import Record
 
 JSON = "application/json"
 JSON_LINES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
@@ -50,10 +52,14 @@ class Item:
     index: int | None  # the position in its array; None for a single event or whole message
     rejection: Rejection | None = None
 
-    def answer(self) -> dict[str, Any]:
+    def answer(self, delivery: str | None = None) -> dict[str, Any]:
+        """The item's answer; ``delivery`` (a 503's answers): whether its record, its input
+        message or its dead letter, was written (``delivery.STATES``)."""
         place: dict[str, Any] = {"message": self.message}
         if self.index is not None:
             place["index"] = self.index
+        if delivery is not None:
+            place["delivery"] = delivery
         if self.rejection is None:
             return {**place, "status": "accepted"}
         rejected = {**place, "status": "rejected", "reason": self.rejection.reason,
@@ -63,16 +69,26 @@ class Item:
         return rejected
 
 
-def outcomes(position: int, raw: bytes, triaged: Triage
-             ) -> tuple[list[Item], list[tuple[Event, bytes]]]:
-    """Each item's answer, and the accepted events each with its own bytes."""
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An accepted event, its own bytes, and the place of its answer in the request's."""
+
+    answer: int
+    event: Event
+    raw: bytes
+
+
+def outcomes(position: int, raw: bytes, triaged: Triage, first: int = 0
+             ) -> tuple[list[Item], list[Accepted]]:
+    """Each item's answer, and the accepted events each with its own bytes and its place
+    among the request's answers (``first``: the place of this message's first answer)."""
     whole = [r for r in triaged.rejected if r.index is None]
     if whole:  # not JSON, too deep, a rejected single event, or an internal error
         return [Item(position, None, whole[0])], []
     items = item_bytes(raw)
     if items is None:  # a single valid event
-        return ([Item(position, None)], [(triaged.accepted[0], raw)]) if triaged.accepted \
-            else ([], [])
+        return ([Item(position, None)], [Accepted(first, triaged.accepted[0], raw)]) \
+            if triaged.accepted else ([], [])
     rejected = {r.index: r for r in triaged.rejected}
     accepted = iter(triaged.accepted)
     answers, forward = [], []
@@ -81,28 +97,42 @@ def outcomes(position: int, raw: bytes, triaged: Triage
             answers.append(Item(position, index, rejected[index]))
         else:
             answers.append(Item(position, index))
-            forward.append((next(accepted), item))
+            forward.append(Accepted(first + index, next(accepted), item))
     return answers, forward
 
 
-def input_messages(accepted: Iterable[tuple[Event, bytes]], topics: Topics
-                   ) -> list[tuple[str, bytes, bytes]]:
-    """(topic, key, value) messages for the input topics, as the collector SDK sends them:
-    mentions to the mentions topic, the rest to engagement, keyed by brand, as arrays of
-    the items' own bytes of up to ``FORWARD_MESSAGE_BYTES``."""
-    groups: dict[tuple[str, str], list[bytes]] = {}
-    for event, raw in accepted:
-        topic = getattr(topics, INPUT_TOPIC_OF_TYPE[TYPE_NAME[type(event)]])
-        groups.setdefault((topic, event.brand), []).append(raw)
-    out: list[tuple[str, bytes, bytes]] = []
+def input_records(accepted: Iterable[Accepted], topics: Topics) -> list[Record]:
+    """Records for the input topics, as the collector SDK sends them: mentions to the
+    mentions topic, the rest to engagement, keyed by brand, as arrays of the items' own
+    bytes of up to ``FORWARD_MESSAGE_BYTES``; each names the answers of its items."""
+    groups: dict[tuple[str, str], list[Accepted]] = {}
+    for item in accepted:
+        topic = getattr(topics, INPUT_TOPIC_OF_TYPE[TYPE_NAME[type(item.event)]])
+        groups.setdefault((topic, item.event.brand), []).append(item)
+    out: list[Record] = []
     for (topic, brand), items in groups.items():
-        chunk: list[bytes] = []
+        chunk: list[Accepted] = []
         size = 0
         for item in items:
-            if chunk and size + len(item) + 1 > FORWARD_MESSAGE_BYTES:
-                out.append((topic, brand.encode(), b"[" + b",".join(chunk) + b"]"))
+            if chunk and size + len(item.raw) + 1 > FORWARD_MESSAGE_BYTES:
+                out.append(_array(topic, brand, chunk))
                 chunk, size = [], 0
             chunk.append(item)
-            size += len(item) + 1
-        out.append((topic, brand.encode(), b"[" + b",".join(chunk) + b"]"))
+            size += len(item.raw) + 1
+        out.append(_array(topic, brand, chunk))
     return out
+
+
+def _array(topic: str, brand: str, items: list[Accepted]) -> Record:
+    return Record(topic, brand.encode(), b"[" + b",".join(i.raw for i in items) + b"]",
+                  [i.answer for i in items])
+
+
+def letter_records(letters: Sequence[DeadLetter], rejected: Sequence[int], topic: str
+                   ) -> list[Record]:
+    """Dead-letter records, each naming the answers (``rejected``: the places of one
+    message's rejected items) it carries: one each, or all of them for a folded record."""
+    paired = len(letters) == len(rejected)
+    return [Record(topic, letter.key, letter.value,
+                   [rejected[n]] if paired else list(rejected), letter.headers)
+            for n, letter in enumerate(letters)]

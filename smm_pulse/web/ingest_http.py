@@ -11,9 +11,12 @@ them, so everything downstream is unchanged; rejected ones go to the
 dead-letter topic with their reasons, their source ``http:<collector>`` with
 partition and offset -1. The answer is sent only once the broker acknowledged
 all of it. "Accepted" means accepted for processing: duplicates are found
-downstream by event id, after the answer. A 503 (the broker did not
-acknowledge in time) may follow a partial write: the collector sends the
-whole body again, and the repeated events count once.
+downstream by event id, after the answer.
+
+A request is not all or nothing (``delivery`` says why): a 503 answers each
+item with whether it was written, and the collector sends the whole request
+again, whose repeated events count once. A broker known to be down gets
+nothing written: the pre-flight check answers 503 before any record is sent.
 """
 
 from __future__ import annotations
@@ -21,25 +24,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import KafkaError
 from faust.web import View
 
 from smm_pulse.agents.ingest import count_rejected, triage
 from smm_pulse.connections import aiokafka_args
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.streams.dead_letters import DeadLetter, Source, dead_letter
+from smm_pulse.streams.dead_letters import Source, dead_letter
 from smm_pulse.streams.events import Rejection
 from smm_pulse.web.auth import CollectorTokens, bearer_token, unauthorized
-from smm_pulse.web.ingest_body import Item, input_messages, item_count, messages, outcomes
+from smm_pulse.web.delivery import STATES, item_states, write
+from smm_pulse.web.ingest_body import (
+    Accepted,
+    Item,
+    input_records,
+    item_count,
+    letter_records,
+    messages,
+    outcomes,
+)
 from smm_pulse.web.rate_limit import RateLimits, retry_after
 
 PATH = "/ingest"
-BUSY_RETRY_SECONDS = 5  # Retry-After of a 503: the producer is not started or timed out
+BUSY_RETRY_SECONDS = 5  # Retry-After of a 503: the broker is down or did not acknowledge
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +77,26 @@ def _record(source: str, value: bytes) -> ConsumerRecord:
 
 
 class BrokerBusy(Exception):
-    """The events were not acknowledged: the producer is not started, or the broker timed
-    out. Some may have been written; the sender sends them again."""
+    """Not every record was acknowledged: the producer is not started, the broker is down
+    (nothing written), or it did not acknowledge in time. ``items`` and ``states``: each
+    item's answer and whether it was written (``delivery.STATES``)."""
+
+    def __init__(self, why: str, items: list[Item], states: list[str]) -> None:
+        super().__init__(why)
+        self.items = items
+        self.states = states
 
 
-def _busy(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=503,
-                             headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+def _busy(busy: BrokerBusy) -> web.Response:
+    counts = Counter(busy.states)
+    return web.json_response(
+        {"error": str(busy),
+         "retry": "send the whole request again: events already written count once "
+                  "(by event_id)",
+         **{state: counts[state] for state in STATES},
+         "items": [item.answer(state) for item, state in zip(busy.items, busy.states,
+                                                             strict=True)]},
+        status=503, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
 class HttpIngest:
@@ -114,7 +139,7 @@ class HttpIngest:
             return web.json_response(
                 {"error": "send application/json (one event or an array) or "
                           "application/x-ndjson (one message a line)"}, status=415)
-        wait = self.limits.take(collector, sum(map(item_count, parts)))
+        wait = self.limits.take(f"http:{collector}", sum(map(item_count, parts)))
         if wait:
             return web.json_response({"error": "over the collector's event rate"}, status=429,
                                      headers={"Retry-After": retry_after(wait)})
@@ -124,7 +149,7 @@ class HttpIngest:
         try:
             items = await self.submit(f"http:{collector}", parts)
         except BrokerBusy as busy:
-            return _busy(str(busy))
+            return _busy(busy)
         answers = [item.answer() for item in items]
         accepted_count = sum(answer["status"] == "accepted" for answer in answers)
         return web.json_response({"accepted": accepted_count,
@@ -137,35 +162,30 @@ class HttpIngest:
         the input topics and the rejections, with ``refused`` (already rejected bodies:
         webhook calls no event maps to), to the dead-letter topic; return once the broker
         acknowledged all of it. Raises ``BrokerBusy`` when it did not."""
-        producer = self.producer
-        if producer is None:
-            raise BrokerBusy("the producer is not started yet")
         now = time.time()
+        topics = self.pipeline.config.topics
         items: list[Item] = []
-        forward = []
+        forward: list[Accepted] = []
         rejected: list[Rejection] = [rejection for rejection, _ in refused]
-        letters: list[DeadLetter] = [dead_letter(rejection, raw, None, Source(source, -1, -1))
-                                     for rejection, raw in refused]
+        letters = letter_records([dead_letter(rejection, raw, None, Source(source, -1, -1))
+                                  for rejection, raw in refused], [], topics.dlq)
         for position, raw in enumerate(parts):
             triaged = triage(_record(source, raw), self.pipeline.declared, now)
-            answers, accepted = outcomes(position, raw, triaged)
+            answers, accepted = outcomes(position, raw, triaged, first=len(items))
+            letters += letter_records(triaged.dead_letters, [
+                len(items) + n for n, answer in enumerate(answers) if answer.rejection is not None],
+                topics.dlq)
             items += answers
             forward += accepted
             rejected += triaged.rejected
-            letters += triaged.dead_letters
-        try:
-            async with asyncio.timeout(self.settings.send_timeout_seconds):
-                sent = [await producer.send(topic, value, key=key) for topic, key, value
-                        in input_messages(forward, self.pipeline.config.topics)]
-                sent += [await producer.send(self.pipeline.config.topics.dlq, letter.value,
-                                             key=letter.key, headers=letter.headers)
-                         for letter in letters]
-                await asyncio.gather(*sent)
-        except (TimeoutError, KafkaError) as exc:
-            log.warning("ingest over HTTP: the broker did not take a body of %s: %r",
-                        source, exc)
-            raise BrokerBusy("the broker did not acknowledge the events in time; send the "
-                             "body again (repeated events count once)") from exc
+        records = input_records(forward, topics) + letters
+        producer = self.producer
+        why = "the producer is not started yet" if producer is None else await write(
+            producer, records, self.settings.send_timeout_seconds)
+        if why is not None:
+            log.warning("ingest over HTTP: a request of %s was not written whole: %s",
+                        source, why)
+            raise BrokerBusy(why, items, item_states(records, len(items)))
         for rejection in rejected:  # counted once written: a body sent again is not
             count_rejected(self.pipeline, rejection, source)
         return items

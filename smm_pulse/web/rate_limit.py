@@ -1,4 +1,5 @@
-"""Token buckets: events per second per collector of ``POST /ingest``."""
+"""Token buckets: events per second per collector of ``POST /ingest`` and per webhook
+collector."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def retry_after(seconds: float) -> str:
 
 
 class RateLimits:
-    """One bucket per collector, made at its first request."""
+    """One bucket per collector (named by its source: ``http:<collector>``,
+    ``webhook:<platform>:<collector>``), made at its first request."""
 
     def __init__(self, rate: float, burst: int,
                  clock: Callable[[], float] = time.monotonic) -> None:

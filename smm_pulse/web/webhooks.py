@@ -8,7 +8,9 @@ topic for rejections, with source ``webhook:<platform>:<collector>``. A call the
 adapter cannot map goes to the dead-letter topic with reason
 ``unmapped_webhook``. The platform gets its answer after the broker acknowledged
 everything; a 503 makes it deliver the call again, which counts once (event ids
-come from the platform's ids).
+come from the platform's ids). Each collector (a VK community's secret, a
+Telegram bot's) has its own bucket of ``ingest_http``'s event rate: over it,
+429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from faust.web import View
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.streams.events import Rejection
 from smm_pulse.web.ingest_http import BUSY_RETRY_SECONDS, BrokerBusy, HttpIngest, read_limited
+from smm_pulse.web.rate_limit import retry_after
 from smm_pulse.web.webhook_mapping import Mapped
 from smm_pulse.web.webhook_telegram import telegram_events
 from smm_pulse.web.webhook_vk import vk_events
@@ -101,6 +104,11 @@ class Webhooks:
 
     async def _deliver(self, source: str, body: bytes, mapped: Mapped,
                        ok: web.Response) -> web.Response:
+        # After the secret's check: calls without it must not spend the collector's budget.
+        wait = self.ingest.limits.take(source, max(1, len(mapped.events)))
+        if wait:
+            return _text("over the collector's event rate", 429,
+                         {"Retry-After": retry_after(wait)})
         parts = [orjson.dumps(mapped.events)] if mapped.events else []
         refused = [] if mapped.unmapped is None else [
             (Rejection(UNMAPPED, mapped.unmapped, "unknown"), body)]

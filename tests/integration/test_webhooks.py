@@ -1,6 +1,7 @@
 """Webhooks against a real worker and broker: a VK comment and Telegram channel updates posted
 with their platforms' secrets are counted on /metrics as the contract's events, a retried
-call counts as duplicates, and a call no event maps to lands in the dead-letter topic."""
+call counts as duplicates, a call no event maps to lands in the dead-letter topic, and a
+collector over its event rate is answered 429 while the others are not."""
 
 from __future__ import annotations
 
@@ -19,10 +20,15 @@ pytestmark = pytest.mark.integration
 GROUP = 218_375_112
 CHANNEL = -1_001_987_654_321
 DISCUSSION = -1_002_123_456_789
+FLOOD_GROUP = 218_375_113
+RATE, BURST = 1, 8  # events a second and at once, per collector
 CONFIG = f"""
 brands: {{acme: {{}}}}
+ingest_http: {{events_per_second: {RATE}, burst_events: {BURST}}}
 webhooks:
-  vk: {{shop: {{brand: acme, group_id: {GROUP}, confirmation: 5ab3e1f0, secret: s3cr3t}}}}
+  vk:
+    shop: {{brand: acme, group_id: {GROUP}, confirmation: 5ab3e1f0, secret: s3cr3t}}
+    flood: {{brand: acme, group_id: {FLOOD_GROUP}, confirmation: 77aa, secret: fl00d}}
   telegram: {{news: {{brand: acme, channel_id: {CHANNEL}, secret_token: tg-secret}}}}
 """
 # The payloads' times: at import, so a 1h window holds them however late the test runs.
@@ -96,3 +102,31 @@ def test_a_call_no_event_maps_to_lands_in_the_dead_letter_topic(service, broker)
     (letter,) = read_dlq(broker.bootstrap, service_topics(service)["dlq"], 1)
     assert dict(letter.headers)["smm.reason"] == b"unmapped_webhook"
     assert orjson.loads(letter.value) == join
+
+
+def test_a_collector_over_its_event_rate_gets_429_and_the_others_do_not(service):
+    def like(n: int) -> dict:
+        return {"group_id": FLOOD_GROUP, "type": "like_add", "event_id": f"flood-{n}",
+                "v": "5.199", "secret": "fl00d",
+                "object": {"liker_id": n, "object_type": "post", "object_owner_id": -FLOOD_GROUP,
+                           "object_id": 7, "thread_reply_id": 0, "post_id": 0}}
+
+    started = time.monotonic()
+    statuses, limited = [], None
+    for n in range(40):  # one event a call
+        answer = post(service, "vk", like(n), collector="flood")
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            limited = answer
+            break
+    elapsed = time.monotonic() - started
+    assert limited is not None, statuses
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert set(statuses[:-1]) == {200}
+    assert BURST <= len(statuses) - 1 <= BURST + RATE * elapsed + 1
+    wrong = post(service, "vk", {**like(99), "secret": "nope"}, collector="flood")
+    assert wrong.status_code == 401  # checked first: spends nothing
+    confirm = post(service, "vk", {"type": "confirmation", "group_id": GROUP})
+    assert (confirm.status_code, confirm.text) == (200, "5ab3e1f0")
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+    assert post(service, "telegram", CHANNEL_POST, secret).status_code == 200  # its own bucket

@@ -13,7 +13,7 @@ from smm_pulse.agents.ingest import triage
 from smm_pulse.config import Topics
 from smm_pulse.streams.events import Declared
 from smm_pulse.web import ingest_body
-from smm_pulse.web.ingest_body import input_messages, item_count, messages, outcomes
+from smm_pulse.web.ingest_body import input_records, item_count, letter_records, messages, outcomes
 
 DECLARED = Declared({"acme", "globex"}.__contains__)
 NOW = time.time()
@@ -33,7 +33,7 @@ def record(value: bytes) -> ConsumerRecord:
 
 def answered(raw: bytes, position: int = 0) -> tuple[list[dict], list[bytes]]:
     items, forward = outcomes(position, raw, triage(record(raw), DECLARED, NOW))
-    return [item.answer() for item in items], [item for _, item in forward]
+    return [item.answer() for item in items], [item.raw for item in forward]
 
 
 @pytest.mark.parametrize(("content_type", "body", "expected"), [
@@ -98,11 +98,24 @@ def test_accepted_items_go_to_the_input_topic_of_their_type_keyed_by_brand():
     items = [event(n=1), event("mention", n=2), event(brand="globex", n=3), event(n=4)]
     raw = orjson.dumps(items)
     _, forward = outcomes(0, raw, triage(record(raw), DECLARED, NOW))
-    sent = [(topic, key, orjson.loads(value)) for topic, key, value
-            in input_messages(forward, topics)]
-    assert sent == [("smm.engagement", b"acme", [items[0], items[3]]),
-                    ("smm.mentions", b"acme", [items[1]]),
-                    ("smm.engagement", b"globex", [items[2]])]
+    sent = [(r.topic, r.key, orjson.loads(r.value), r.items)
+            for r in input_records(forward, topics)]
+    assert sent == [("smm.engagement", b"acme", [items[0], items[3]], [0, 3]),
+                    ("smm.mentions", b"acme", [items[1]], [1]),
+                    ("smm.engagement", b"globex", [items[2]], [2])]
+
+
+def test_each_accepted_item_names_its_place_among_the_requests_answers():
+    raw = orjson.dumps([event(n=1), {"type": "nope"}, event(n=2)])
+    _, forward = outcomes(3, raw, triage(record(raw), DECLARED, NOW), first=10)
+    assert [item.answer for item in forward] == [10, 12]
+
+
+def test_dead_letters_name_their_items_one_each_or_all_when_folded():
+    letters = triage(record(orjson.dumps([{"type": "a"}, {"type": "b"}])), DECLARED,
+                     NOW).dead_letters
+    assert [r.items for r in letter_records(letters, [4, 5], "smm.dlq")] == [[4], [5]]
+    assert [r.items for r in letter_records(letters[:1], [4, 5], "smm.dlq")] == [[4, 5]]
 
 
 def test_forwarded_messages_are_split_before_they_pass_the_size_limit(monkeypatch):
@@ -110,7 +123,8 @@ def test_forwarded_messages_are_split_before_they_pass_the_size_limit(monkeypatc
     items = [event(n=n) for n in range(10)]
     raw = orjson.dumps(items)
     _, forward = outcomes(0, raw, triage(record(raw), DECLARED, NOW))
-    sent = input_messages(forward, Topics())
+    sent = input_records(forward, Topics())
     assert len(sent) > 1
-    assert all(len(value) <= 400 + 2 for _, _, value in sent)
-    assert [item for _, _, value in sent for item in orjson.loads(value)] == items
+    assert all(len(r.value) <= 400 + 2 for r in sent)
+    assert [item for r in sent for item in orjson.loads(r.value)] == items
+    assert [n for r in sent for n in r.items] == list(range(10))

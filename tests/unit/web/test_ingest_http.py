@@ -1,6 +1,7 @@
 """POST /ingest's answers: 401 without a collector token, 413 over the size limit, 415 for
-other media, 429 over the rate, 503 when the broker does not acknowledge, and per-item
-answers only after the broker acknowledged the events and the dead letters."""
+other media, 429 over the rate, 503 when the broker is down (nothing sent) or does not
+acknowledge (each item written or not), and per-item answers only after the broker
+acknowledged the events and the dead letters."""
 
 from __future__ import annotations
 
@@ -39,16 +40,31 @@ def event(n: int, **changes: Any) -> dict[str, Any]:
 
 
 class Producer:
-    """Records what is sent; ``down``: the broker never acknowledges."""
+    """Records what is sent, with the part of aiokafka's producer the pre-flight check reads.
+    ``down``: the broker is not reachable; ``acknowledges``: how many records it
+    acknowledges (all when None), the later ones never."""
 
-    def __init__(self, down: bool = False) -> None:
+    def __init__(self, down: bool = False, acknowledges: int | None = None) -> None:
         self.down = down
+        self.acknowledges = acknowledges
         self.sent: list[tuple[str, bytes, list[tuple[str, bytes]] | None]] = []
+        self.client = SimpleNamespace(
+            cluster=SimpleNamespace(leader_for_partition=lambda _partition: 0),
+            ready=self._ready, send=self._metadata)
+
+    async def partitions_for(self, _topic: str) -> set[int]:
+        return {0}
+
+    async def _ready(self, _node: int) -> bool:
+        return not self.down
+
+    async def _metadata(self, _node: int, _request: object) -> None:
+        return None
 
     async def send(self, topic: str, value: bytes, key: bytes | None = None,
                    headers: list[tuple[str, bytes]] | None = None) -> asyncio.Future[None]:
         acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if not self.down:
+        if self.acknowledges is None or len(self.sent) < self.acknowledges:
             self.sent.append((topic, value, headers))
             acknowledged.set_result(None)
         return acknowledged
@@ -151,17 +167,38 @@ def test_items_are_answered_after_the_broker_took_events_and_dead_letters():
                                      {"topic": "http:vk", "reason": "undeclared_brand"}) == 1
 
 
-def test_when_the_broker_does_not_acknowledge_the_answer_is_503_with_retry_after():
-    answers, ingest = post([(orjson.dumps([event(1), {"type": "nope"}]), AUTH)],
-                           Producer(down=True))
-    status, _, headers = answers[0]
+def test_when_the_broker_is_down_nothing_is_sent_and_every_item_is_not_written():
+    producer = Producer(down=True)
+    answers, ingest = post([(orjson.dumps([event(1), {"type": "nope"}]), AUTH)], producer)
+    status, answer, headers = answers[0]
     assert status == 503
     assert int(headers["Retry-After"]) >= 1
+    assert producer.sent == []
+    assert (answer["written"], answer["not_written"], answer["unknown"]) == (0, 2, 0)
+    assert [(i["status"], i["delivery"]) for i in answer["items"]] == [
+        ("accepted", "not_written"), ("rejected", "not_written")]
+    assert "send the whole request again" in answer["retry"]
     # not counted: the collector sends the body again
     assert ingest.pipeline.registry.get_sample_value(
         "smm_dlq_events_total", {"topic": "http:vk", "reason": "unknown_type"}) is None
 
 
-def test_before_the_producer_started_the_answer_is_503():
+def test_when_the_broker_stops_acknowledging_each_item_says_whether_it_was_written():
+    lines = b"\n".join(orjson.dumps(e) for e in (
+        [event(1), event(2, brand="nobody")], event(3, type="mention", text="hi")))
+    producer = Producer(acknowledges=1)  # the first record: the engagement message
+    answers, _ = post([(lines, {**AUTH, "Content-Type": "application/x-ndjson"})], producer)
+    status, answer, _ = answers[0]
+    assert status == 503
+    assert [(i["message"], i.get("index"), i["status"], i["delivery"])
+            for i in answer["items"]] == [
+        (0, 0, "accepted", "written"), (0, 1, "rejected", "unknown"),
+        (1, None, "accepted", "unknown")]
+    assert (answer["written"], answer["not_written"], answer["unknown"]) == (1, 0, 2)
+
+
+def test_before_the_producer_started_the_answer_is_503_and_nothing_is_written():
     answers, _ = post([(orjson.dumps(event(1)), AUTH)], None)
-    assert answers[0][0] == 503
+    status, answer, _ = answers[0]
+    assert status == 503
+    assert [i["delivery"] for i in answer["items"]] == ["not_written"]

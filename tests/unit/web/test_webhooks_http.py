@@ -1,6 +1,7 @@
 """The webhook routes: VK's confirmation handshake, the secrets of both platforms, mapped
 events sent to the input topics, an unmapped call sent to the dead-letter topic with its
-reason and counted, and 503 while the broker does not acknowledge."""
+reason and counted, 429 over a collector's event rate, and 503 while the broker does not
+acknowledge."""
 
 from __future__ import annotations
 
@@ -37,8 +38,11 @@ POST = {"update_id": 1, "channel_post": {
 
 
 def post(requests: list[tuple[str, Any, dict[str, str]]], producer: Producer | None,
-         ) -> tuple[list[tuple[int, str]], SimpleNamespace]:
-    state = pipeline(CONFIG)
+         config: str = CONFIG) -> tuple[list[tuple[int, str]], SimpleNamespace]:
+    """Each request's status and text; the pipeline's state, with each answer's headers in
+    ``headers``."""
+    state = pipeline(config)
+    state.headers = []
     ingest = HttpIngest(state, "unused:9092")  # type: ignore[arg-type]
     ingest.producer = producer  # type: ignore[assignment]
     hooks = Webhooks(ingest)
@@ -53,6 +57,7 @@ def post(requests: list[tuple[str, Any, dict[str, str]]], producer: Producer | N
                 body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
                 response = await client.post(path, data=body, headers=headers)
                 answers.append((response.status, await response.text()))
+                state.headers.append(dict(response.headers))
             return answers
 
     return asyncio.run(scenario()), state
@@ -121,9 +126,25 @@ def test_an_unknown_collector_is_404():
     assert [status for status, _ in answers] == [404, 404]
 
 
+def test_each_collector_has_its_own_event_rate_and_over_it_the_answer_is_429():
+    limited = CONFIG.replace("max_body_bytes: 2048", "max_body_bytes: 2048, "
+                             "events_per_second: 0.01, burst_events: 2")
+    secret = {TELEGRAM_SECRET_HEADER: "tg-secret"}
+    producer = Producer()
+    answers, state = post([("/webhooks/vk/shop", LIKE, {}), ("/webhooks/vk/shop", JOIN, {}),
+                           ("/webhooks/vk/shop", {**LIKE, "secret": "wrong"}, {}),
+                           ("/webhooks/vk/shop", LIKE, {}),
+                           ("/webhooks/telegram/news", POST, secret)], producer, limited)
+    # A call without the secret spends nothing; the bot's bucket is not the community's.
+    assert [status for status, _ in answers] == [200, 200, 401, 429, 200]
+    assert int(state.headers[3]["Retry-After"]) >= 1
+    assert len(producer.sent) == 3
+
+
 def test_while_the_broker_does_not_acknowledge_the_answer_is_503_with_retry_after():
     answers, state = post([("/webhooks/vk/shop", JOIN, {})], Producer(down=True))
     assert answers[0][0] == 503
+    assert int(state.headers[0]["Retry-After"]) >= 1
     assert state.registry.get_sample_value(  # counted only once written
         "smm_dlq_events_total", {"topic": "webhook:vk:shop", "reason": "unmapped_webhook"}) \
         is None
