@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote, unquote
 
-from smm_pulse.config import normalize_brand
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.web.exporter import exposed_name, kpi_samples
+from smm_pulse.web.paths import KPIS_PREFIX, brand_from_path, kpis_path
 
 
 def brand_kpis(pipeline: Pipeline, brand: str) -> list[dict[str, Any]]:
@@ -39,35 +38,6 @@ def owner_url(pipeline: Pipeline, brand: str) -> str | None:
         if partition in topics.get(changelog, ()):
             return str(url).rstrip("/")
     return None
-
-
-KPIS_PREFIX = "/api/kpis/"
-
-
-def kpis_path(brand: str) -> str:
-    """The API path of a brand: every character but letters, digits and ``_.-~`` escaped.
-
-    The brands "." and ".." are escaped whole, as clients resolve those segments
-    (``/api/kpis/..`` is ``/api/``); clients that also resolve ``%2E`` (aiohttp's,
-    browsers) cannot ask for them at all.
-    """
-    segment = quote(brand, safe="")
-    return KPIS_PREFIX + (segment.replace(".", "%2E") if brand in (".", "..") else segment)
-
-
-def brand_from_path(raw_path: str, prefix: str = KPIS_PREFIX) -> str | None:
-    """The brand a raw (still URL-encoded) ``kpis_path`` names, decoded once.
-
-    None when the escapes do not decode as UTF-8. Read from the raw path, not
-    from aiohttp's route parameter: that one matches no ``{`` or ``}``, and
-    which escapes it has already decoded depends on aiohttp's version (a second
-    decoding made ``100%2525`` name ``100%``).
-    """
-    try:
-        name = unquote(raw_path.removeprefix(prefix), errors="strict")
-    except UnicodeDecodeError:
-        return None
-    return normalize_brand(name)
 
 
 def event_counts(pipeline: Pipeline) -> dict[str, float]:
