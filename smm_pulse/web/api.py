@@ -1,5 +1,6 @@
-"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs from the worker that owns it,
-and ``GET /api/events``, this worker's event counts by outcome.
+"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs (and its configured
+benchmarks) from the worker that owns it, and ``GET /api/events``, this worker's event
+counts by outcome.
 
 A worker that does not own the brand answers 307 with the owner's URL, so any
 worker's port serves every brand (clients follow the redirect). The brand is
@@ -65,7 +66,8 @@ def register(pipeline: Pipeline) -> None:
         if name not in pipeline.config.brands:
             return web.json({"error": f"brand {name!r} is not declared"}, status=404)
         if pipeline.partition_of(name) in pipeline.owned_partitions(Family.ENGAGEMENT):
-            return web.json({"brand": name, "kpis": brand_kpis(pipeline, name)})
+            return web.json({"brand": name, "kpis": brand_kpis(pipeline, name),
+                             "benchmarks": pipeline.config.brands[name].benchmarks})
         owner = owner_url(pipeline, name)
         if owner is None:
             return web.json({"error": "no worker owns this brand right now (rebalancing)"},
