@@ -22,7 +22,7 @@ import yaml
 from smm_pulse.config import Config, parse_config
 from smm_pulse.dashboards.boards import render_all
 from smm_pulse.dashboards.promql import go_string
-from smm_pulse.dashboards.rules import dashboard_url, render
+from smm_pulse.dashboards.rules import dashboard_url, render, top_authors_url
 from smm_pulse.dashboards.templating import go_template_literal
 
 # Declared brand names that broke the generated files; "\\" also ends in a backslash,
@@ -205,3 +205,46 @@ def test_dashboards_select_exactly_the_hostile_brand(promtool, tmp_path):
                   {"expr": overview, "eval_time": "2m", "exp_samples": expected}]
     promtool_test(promtool, tmp_path, "groups: []\n",
                   [{"input_series": inputs, "promql_expr_test": tests}])
+
+
+def test_benchmarks_and_top_author_links_of_hostile_brands_carry_them_exactly(promtool,
+                                                                              tmp_path):
+    """The benchmark series and the sentiment alert's top-authors link, for every name; the
+    brand dashboard's reference line, filled in as Grafana does, finds its brand's only."""
+    brands = HOSTILE_BRANDS + RULES_ONLY_BRANDS
+    config = parse_config(yaml.safe_dump(
+        {"brands": {name: {"targets": {"sentiment_score": TARGETS["sentiment_score"]},
+                           "benchmarks": {"smm_roi_ratio": float(i)}}
+                    for i, name in enumerate(brands, start=1)},
+         "windows": ["5m", "1h", "24h"], "top_lists": True}, allow_unicode=True), "h.yaml")
+    board = json.loads(render_all(config)["brand.json"])
+    [reference] = [t["expr"] for p in board["panels"] if p["title"] == "ROI over $window"
+                   for t in p["targets"] if t["legendFormat"] == "benchmark"]
+    inputs, sentiment, queries = [], [], []
+    for value, brand in enumerate(brands, start=1):
+        inputs += [
+            series("smm_sentiment_score", "-0.5x60", brand=brand, platform="vk", window="1h"),
+            series("smm_window_scored_mentions", "30x60", brand=brand, platform="vk",
+                   window="1h"),
+        ]
+        sentiment.append({
+            "exp_labels": {"brand": brand, "severity": "warning", "kpi": "sentiment_score",
+                           "window": "1h"},
+            "exp_annotations": {
+                "summary": f"{brand}: sentiment below goal",
+                "description": "Mean sentiment over 1h is -0.50, goal at least 0.0 (alerts "
+                               "only with 20+ scored mentions).",
+                "dashboard": dashboard_url(config, brand),
+                "top_authors": top_authors_url(config, brand, "1h")}})
+        selected = labelled("brand:smm_benchmark:value", brand=brand)
+        recorded = [{"labels": selected[:-1] + ',metric="smm_roi_ratio"}', "value": value}]
+        queries.append({"expr": selected, "eval_time": "40m", "exp_samples": recorded})
+        if brand in HOSTILE_BRANDS:  # those the brand dashboard can show
+            queries.append({"expr": grafana_brand(reference, brand), "eval_time": "40m",
+                            "exp_samples": recorded})
+    promtool_test(promtool, tmp_path, render(config), [{
+        "input_series": inputs,
+        "alert_rule_test": [
+            {"eval_time": "40m", "alertname": "SmmSentimentBelowGoal", "exp_alerts": sentiment}],
+        "promql_expr_test": queries,
+    }])
