@@ -108,6 +108,18 @@ def test_rule_file_with_hostile_brand_names_passes_promtool_check(promtool, tmp_
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def sentiment_alert(config: Config, brand: str, **annotations: str) -> dict[str, Any]:
+    """The sentiment alert of ``brand`` at -0.5 over 1h, as promtool should see it."""
+    return {
+        "exp_labels": {"brand": brand, "severity": "warning", "kpi": "sentiment_score",
+                       "window": "1h"},
+        "exp_annotations": {
+            "summary": f"{brand}: sentiment below goal",
+            "description": "Mean sentiment over 1h is -0.50, goal at least 0.0 (alerts only "
+                           "with 20+ scored mentions).",
+            "dashboard": dashboard_url(config, brand), **annotations}}
+
+
 def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_path):
     brands = HOSTILE_BRANDS + RULES_ONLY_BRANDS
     config = hostile_config(brands)
@@ -128,14 +140,7 @@ def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_
                 "summary": f"{brand}: engagement rate below goal on vk",
                 "description": "ER by followers over 24h is 1%, goal at least 3.00%.",
                 "dashboard": dashboard}})
-        sentiment.append({
-            "exp_labels": {"brand": brand, "severity": "warning", "kpi": "sentiment_score",
-                           "window": "1h"},
-            "exp_annotations": {
-                "summary": f"{brand}: sentiment below goal",
-                "description": "Mean sentiment over 1h is -0.50, goal at least 0.0 (alerts "
-                               "only with 20+ scored mentions).",
-                "dashboard": dashboard}})
+        sentiment.append(sentiment_alert(config, brand))
     promtool_test(promtool, tmp_path, render(hostile_config(brands)), [{
         "input_series": inputs,
         "alert_rule_test": [
@@ -227,15 +232,8 @@ def test_benchmarks_and_top_author_links_of_hostile_brands_carry_them_exactly(pr
             series("smm_window_scored_mentions", "30x60", brand=brand, platform="vk",
                    window="1h"),
         ]
-        sentiment.append({
-            "exp_labels": {"brand": brand, "severity": "warning", "kpi": "sentiment_score",
-                           "window": "1h"},
-            "exp_annotations": {
-                "summary": f"{brand}: sentiment below goal",
-                "description": "Mean sentiment over 1h is -0.50, goal at least 0.0 (alerts "
-                               "only with 20+ scored mentions).",
-                "dashboard": dashboard_url(config, brand),
-                "top_authors": top_authors_url(config, brand, "1h")}})
+        sentiment.append(sentiment_alert(config, brand,
+                                         top_authors=top_authors_url(config, brand, "1h")))
         selected = labelled("brand:smm_benchmark:value", brand=brand)
         recorded = [{"labels": selected[:-1] + ',metric="smm_roi_ratio"}', "value": value}]
         queries.append({"expr": selected, "eval_time": "40m", "exp_samples": recorded})
