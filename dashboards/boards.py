@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import groupby
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, stat
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
@@ -30,6 +30,7 @@ from smm_pulse.dashboards.panels import (
     at_least,
     at_most,
     freshness_panel,
+    goal_value,
     kpi_panel,
     query,
     stat_panel,
@@ -38,6 +39,13 @@ from smm_pulse.dashboards.panels import (
 )
 from smm_pulse.dashboards.promql import JOB, Variable, any_brand, matcher, selector
 from smm_pulse.kpi.catalog import CATALOG, Family
+from smm_pulse.kpi.goals import (
+    AT_LEAST,
+    BUSINESS_GOALS,
+    ENGAGEMENT_RATE,
+    RESPONSE_TIME,
+    PlatformGoal,
+)
 
 TAG = "smm-pulse"
 UIDS = {"overview": "smm-pulse-overview", "brand": "smm-pulse-brand",
@@ -87,6 +95,30 @@ def _goal_text(relation: str, goal: str | None) -> str:
     return f" Goal: {relation} {goal}." if goal else " No goal set in the configuration."
 
 
+def _platform_goal_panel(goal: PlatformGoal, name: str, brand: Brand, config: Config,
+                         span: int) -> stat.Panel:
+    """A KPI per platform, coloured against the brand's target of it when it has one."""
+    target = goal.target(brand.targets)
+    window = target.window if target else config.windows[-1]
+    bound = goal.bound(target) if target else None
+    currency = f", {brand.currency}" if goal.unit == "currency" else ""
+    thresholds = at_least if goal.relation == AT_LEAST else at_most
+    return stat_panel(
+        f"{goal.title} ({window}{currency})",
+        _help(goal.metric) + "." + _goal_text(
+            goal.relation, None if bound is None else goal_value(goal.unit, bound,
+                                                                 brand.currency)),
+        selector(goal.metric, window=window, **dict(goal.labels), brand=name), goal.unit,
+        thresholds(bound, goal.unit), legend="{{platform}}", span=span)
+
+
+def _business_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Panel]:
+    """The business goals' KPIs, one stat each filling the row."""
+    width, wider = divmod(24, len(BUSINESS_GOALS))
+    for i, goal in enumerate(BUSINESS_GOALS):
+        yield _platform_goal_panel(goal, name, brand, config, width + (i < wider))
+
+
 def _brand_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Panel]:
     """One stat per KPI goal kind, coloured against the brand's target when it has one."""
     t = brand.targets
@@ -96,12 +128,7 @@ def _brand_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Pa
         return getattr(target, "window", None) or config.windows[-1]
 
     yield freshness_panel("Newest event", matcher("brand", name), span=3)
-    er = t.engagement_rate
-    yield stat_panel(
-        f"ER by followers ({window(er)})",
-        _help("smm_engagement_rate_ratio") + _goal_text("at least", er and f"{er.min:.2%}"),
-        selector("smm_engagement_rate_ratio", window=window(er), **b), "ratio",
-        at_least(er and er.min, "ratio"), legend="{{platform}}", span=4)
+    yield _platform_goal_panel(ENGAGEMENT_RATE, name, brand, config, span=4)
     mood = t.sentiment_score
     yield stat_panel(
         f"Sentiment ({window(mood)})",
@@ -125,13 +152,7 @@ def _brand_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Pa
             + _goal_text("at least", voice and f"{voice.min:.0%}"),
             selector("smm_share_of_voice_ratio", window=window(voice), **b), "ratio",
             at_least(voice and voice.min, "ratio"), span=3)
-    reply = t.response_time
-    yield stat_panel(
-        f"Response time ({window(reply)})",
-        _help("smm_response_time_seconds")
-        + _goal_text("at most", reply and f"{reply.max:.0f} s"),
-        selector("smm_response_time_seconds", window=window(reply), stat="mean", **b),
-        "seconds", at_most(reply and reply.max, "seconds"), legend="{{platform}}", span=4)
+    yield _platform_goal_panel(RESPONSE_TIME, name, brand, config, span=4)
     goal = t.followers
     yield stat_panel(
         "Followers" + (f" (goal {goal.target:,} by {goal.by})" if goal else ""),
@@ -148,6 +169,9 @@ def overview(config: Config) -> dashboard.Dashboard:
     for name, brand in config.brands.items():
         board = board.with_row(dashboard.Row(name))
         for panel in _brand_row(name, brand, config):
+            board = board.with_panel(panel)
+        board = board.with_row(dashboard.Row(f"{name}: business"))
+        for panel in _business_row(name, brand, config):
             board = board.with_panel(panel)
     return board
 
@@ -170,11 +194,12 @@ def brand_detail(config: Config) -> dashboard.Dashboard:
                                     by="family", span=8))
     )
     shown = [k for k in CATALOG if k.unit != FRESHNESS_UNIT]
+    benchmarked = {metric for brand in config.brands.values() for metric in brand.benchmarks}
     for family in Family:
         board = board.with_row(dashboard.Row(ROWS[family]))
         in_family = [k for k in shown if k.family is family]
-        for _metric, entries in groupby(in_family, key=lambda k: k.metric):
-            board = board.with_panel(kpi_panel(list(entries)))
+        for metric, entries in groupby(in_family, key=lambda k: k.metric):
+            board = board.with_panel(kpi_panel(list(entries), metric in benchmarked))
     return board
 
 

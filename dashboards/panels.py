@@ -13,10 +13,13 @@ from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeser
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models.dashboard import (
     DataSourceRef,
+    DynamicConfigValue,
+    MatcherConfig,
     Threshold,
     ThresholdsMode,
 )
 
+from smm_pulse.dashboards.promql import BENCHMARK
 from smm_pulse.kpi.catalog import Kpi, Scope
 
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="smm-prometheus")  # provisioned uid
@@ -54,6 +57,17 @@ FRESHNESS_STEPS = ((0.0, "green"), (900.0, "orange"), (3600.0, "red"))
 # The lowest value of each unit: the base threshold step (Grafana reads the first step as
 # -Infinity whatever its value; the dashboard schema wants a number there, not null).
 FLOORS = {"score": -1.0}
+
+
+def goal_value(unit: str, value: float, currency: str = "") -> str:
+    """A goal's value as the overview's descriptions and the alerts' annotations print it."""
+    if unit == "ratio":
+        return f"{value:.2%}"
+    if unit == "seconds":
+        return f"{value:.0f} s"
+    if unit == "currency":
+        return f"{value:.2f} {currency}"
+    return f"{value:g}"
 
 
 def query(expr: str, legend: str = "__auto", ref_id: str = "A") -> prometheus.Dataquery:
@@ -136,15 +150,34 @@ def kpi_legend(kpi: Kpi) -> str:
     return " ".join([subject, *(value for _, value in kpi.const_labels), *money])
 
 
-def kpi_panel(entries: Sequence[Kpi]) -> timeseries.Panel:
-    """One panel per metric; entries of one metric (e.g. mean and p90) share it."""
+BENCHMARK_REF, BENCHMARK_LEGEND = "Z", "benchmark"  # the reference line's query
+# Matched by its name: the dashboard schema wants a matcher's options as an object.
+BENCHMARK_MATCHER = MatcherConfig(id_val="byNames",
+                                  options={"mode": "include", "names": [BENCHMARK_LEGEND]})
+# A reference line: dashed, in the text colour, beside the KPI's own lines.
+BENCHMARK_STYLE = [
+    DynamicConfigValue("custom.lineStyle", {"fill": "dash", "dash": [10, 10]}),
+    DynamicConfigValue("color", {"mode": "fixed", "fixedColor": "text"}),
+]
+
+
+def kpi_panel(entries: Sequence[Kpi], benchmark: bool = False) -> timeseries.Panel:
+    """One panel per metric; entries of one metric (e.g. mean and p90) share it.
+
+    ``benchmark``: some brand has a benchmark for the metric, drawn as a dashed line for
+    the brand shown (from the rule file's ``BENCHMARK`` series)."""
     first = entries[0]
     counter = first.scope is Scope.TOTAL
     window = " over $window" if first.scope in (Scope.WINDOW, Scope.BRAND_WINDOW) else ""
     description = " / ".join(dict.fromkeys(k.help for k in entries))
-    return timeseries_panel(
+    targets = [query(kpi_expr(kpi), kpi_legend(kpi), ref_id=chr(ord("A") + i))
+               for i, kpi in enumerate(entries)]
+    if benchmark:
+        description += " Dashed: the brand's benchmark (configuration)"
+        targets.append(query(f'{BENCHMARK}{{{BRAND_MATCHER}, metric="{first.metric}"}}',
+                             BENCHMARK_LEGEND, ref_id=BENCHMARK_REF))
+    panel = timeseries_panel(
         f"{first.title}{window}" + (" (per second)" if counter else ""),
         description + (", as a rate per second." if counter else "."),
-        [query(kpi_expr(kpi), kpi_legend(kpi), ref_id=chr(ord("A") + i))
-         for i, kpi in enumerate(entries)],
-        "per_second" if counter else first.unit)
+        targets, "per_second" if counter else first.unit)
+    return panel.with_override(BENCHMARK_MATCHER, BENCHMARK_STYLE) if benchmark else panel

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 JOB = "smm-pulse"  # the Prometheus job that scrapes the workers
+# The recording rule holding each brand's benchmarks (labels brand and metric).
+BENCHMARK = "brand:smm_benchmark:value"
 
 _SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\a": "\\a", "\b": "\\b", "\f": "\\f",
                   "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}

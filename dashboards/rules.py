@@ -12,10 +12,13 @@ from urllib.parse import quote
 
 import yaml
 
-from smm_pulse.config import Brand, Config, MinTarget, duration_seconds
+from smm_pulse.config import Brand, Config, MaxTarget, MinTarget, duration_seconds
 from smm_pulse.dashboards.boards import UIDS
-from smm_pulse.dashboards.promql import JOB, selector
+from smm_pulse.dashboards.panels import goal_value
+from smm_pulse.dashboards.promql import BENCHMARK, JOB, selector
 from smm_pulse.dashboards.templating import go_template_literal
+from smm_pulse.kpi.goals import AT_LEAST, PLATFORM_GOALS, PlatformGoal
+from smm_pulse.web.paths import ranking_path
 
 LAG_ALERT_MESSAGES = 10_000
 
@@ -24,6 +27,13 @@ def dashboard_url(config: Config, brand: str) -> str:
     """The brand's dashboard (dashboards/boards.py) on the configuration's Grafana."""
     base = config.grafana_url.rstrip("/")
     return f"{base}/d/{UIDS['brand']}?var-brand={quote(brand, safe='')}"
+
+
+def top_authors_url(config: Config, brand: str, window: str) -> str:
+    """The brand's top authors over ``window`` on the workers' API (``worker_url``)."""
+    base = config.worker_url.rstrip("/")
+    return f"{base}{ranking_path(brand, 'top-authors')}?window={quote(window, safe='')}"
+
 
 Rule = dict[str, Any]
 
@@ -49,7 +59,18 @@ def recording_rules(config: Config) -> list[Rule]:
                  f' - sum by (brand) (smm_window_mentions{{window="{recent}"}}))'
                  f" / {baseline_s - recent_s}"},
         {"record": "brand:smm_followers:sum", "expr": "sum by (brand) (smm_followers)"},
+        *benchmark_rules(config),
     ]
+
+
+def benchmark_rules(config: Config) -> Iterator[Rule]:
+    """Each brand's benchmarks as constant series (labels brand and metric), which the brand
+    dashboard draws as reference lines for whichever brand it shows."""
+    for name, brand in config.brands.items():
+        for metric, value in brand.benchmarks.items():
+            # Recording rules' labels are not templates: the brand goes in as it is.
+            yield {"record": BENCHMARK, "expr": f"vector({value!r})",
+                   "labels": {"brand": name, "metric": metric}}
 
 
 def _alert(name: str, brand: str, expr: str, duration: str, summary: str, description: str,
@@ -69,6 +90,16 @@ def _alert(name: str, brand: str, expr: str, duration: str, summary: str, descri
     }
 
 
+# How a description prints a KPI's value (a Go template) by the catalog's unit; money is
+# followed by the brand's currency.
+VALUE_TEMPLATES = {"ratio": "{{ $value | humanizePercentage }}",
+                   "seconds": "{{ $value | humanizeDuration }}",
+                   "currency": '{{ $value | printf "%.2f" }}'}
+# Where the generic wording (the KPI's title, "... below goal") would not say it best.
+SUBJECTS = {"response_time": "Mean time to first reply"}
+SUMMARIES = {"response_time": "slow replies", "roi": "ROI below goal"}
+
+
 def _ratio_below_goal(alert: str, kpi: str, metric: str, subject: str, summary: str,
                       brand: str, target: MinTarget) -> Rule:
     """A ratio KPI that should stay at or above ``target.min`` over ``target.window``."""
@@ -80,18 +111,34 @@ def _ratio_below_goal(alert: str, kpi: str, metric: str, subject: str, summary: 
         f"least {target.min:.2%}.", kpi=kpi)
 
 
+def platform_goal_alert(goal: PlatformGoal, name: str, target: MinTarget | MaxTarget,
+                        currency: str) -> Rule:
+    """The KPI of ``goal`` on any platform of the brand misses ``target``."""
+    bound = goal.bound(target)
+    below = goal.relation == AT_LEAST
+    words = SUMMARIES.get(goal.kpi, f"{goal.kpi.replace('_', ' ')} "
+                                    f"{'below' if below else 'above'} goal")
+    money = f" {currency}" if goal.unit == "currency" else ""
+    return _alert(
+        goal.alert, name,
+        f"{selector(goal.metric, brand=name, window=target.window, **dict(goal.labels))}"
+        f" {'<' if below else '>'} {bound}", target.for_,
+        f"{go_template_literal(name)}: {words} on {{{{ $labels.platform }}}}",
+        f"{SUBJECTS.get(goal.kpi, goal.title)} over {target.window} is "
+        f"{VALUE_TEMPLATES[goal.unit]}{money}, goal {goal.relation} "
+        f"{goal_value(goal.unit, bound, currency)}.", kpi=goal.kpi)
+
+
 def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
     """One alert per target of a brand; names say what they watch."""
     b = {"brand": name}
     shown = go_template_literal(name)  # the brand as summaries print it
     targets = brand.targets
-    if (t := targets.engagement_rate) is not None:
-        yield _ratio_below_goal(
-            "SmmEngagementRateBelowGoal", "engagement_rate", "smm_engagement_rate_ratio",
-            "ER by followers", f"{shown}: engagement rate below goal on {{{{ $labels.platform }}}}",
-            name, t)
+    for goal in PLATFORM_GOALS:
+        if (t := goal.target(targets)) is not None:
+            yield platform_goal_alert(goal, name, t, brand.currency)
     if (t := targets.sentiment_score) is not None:
-        yield _alert(
+        rule = _alert(
             "SmmSentimentBelowGoal", name,
             f"{selector('brand:smm_sentiment_score:mean', **b, window=t.window)} < {t.min}"
             f" and {selector('brand:smm_window_scored_mentions:sum', **b, window=t.window)}"
@@ -100,6 +147,10 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
             f"Mean sentiment over {t.window} is {{{{ $value | printf \"%.2f\" }}}}, goal at "
             f"least {t.min} (alerts only with {t.min_mentions}+ scored mentions).",
             kpi="sentiment_score")
+        if config.top_lists:  # the authors driving it; the route needs the top lists
+            rule["annotations"]["top_authors"] = go_template_literal(
+                top_authors_url(config, name, t.window))
+        yield rule
     if (t := targets.mention_spike) is not None:
         recent = config.windows[0]
         yield _alert(
@@ -117,14 +168,6 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
         yield _ratio_below_goal(
             "SmmShareOfVoiceBelowGoal", "share_of_voice", "smm_share_of_voice_ratio",
             "Share of voice", f"{shown}: share of voice below goal", name, t)
-    if (t := targets.response_time) is not None:
-        yield _alert(
-            "SmmResponseTimeAboveGoal", name,
-            f"{selector('smm_response_time_seconds', **b, window=t.window, stat='mean')}"
-            f" > {t.max}", t.for_,
-            f"{shown}: slow replies on {{{{ $labels.platform }}}}",
-            f"Mean time to first reply over {t.window} is {{{{ $value | humanizeDuration }}}}, "
-            f"goal at most {t.max:.0f} s.", kpi="response_time")
     if (t := targets.followers) is not None:
         deadline = t.deadline_seconds
         yield _alert(

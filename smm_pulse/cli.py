@@ -22,6 +22,7 @@ from smm_pulse.config import (
     kafka_from_environment,
     load_config,
 )
+from smm_pulse.kpi.benchmarks import check_benchmarks
 from smm_pulse.runtime.broker import BOOTSTRAP_ENV, EmbeddedBroker
 from smm_pulse.sentiment import MODEL_ENV
 
@@ -48,7 +49,9 @@ def _user_error(kind: type[Exception], heading: str) -> Iterator[None]:
 
 def _load(path: Path | None) -> Config:
     with _user_error(ConfigError, "configuration error:\n"):
-        return load_config(path)
+        config = load_config(path)
+        check_benchmarks(config, str(path or os.environ.get(CONFIG_ENV)))
+        return config
 
 
 def _reach_kafka(bootstrap: str, settings: Kafka) -> None:

@@ -154,6 +154,30 @@ class MaxTarget(_Strict):
     """How long the KPI must miss the goal before the alert fires."""
 
 
+class RoiTarget(MinTarget):
+    """ROI that should stay at or above ``min``."""
+
+    min: float
+    """The goal: (revenue - ad spend) / ad spend stays at or above this (0 breaks even,
+    1 earns the spend back twice; it may be negative)."""
+    for_: Duration = Field("1h", alias="for")
+    """How long ROI must miss the goal before the alert fires."""
+
+
+class RatioMaxTarget(MaxTarget):
+    """A ratio KPI (0..1) that should stay at or below ``max``."""
+
+    max: float = Field(gt=0, le=1)
+    """The goal: the KPI stays at or below this."""
+
+
+class MoneyMaxTarget(MaxTarget):
+    """An amount of money that should stay at or below ``max``."""
+
+    max: float = Field(gt=0)
+    """The goal, in the brand's ``currency``: the KPI stays at or below this."""
+
+
 class FollowersGoal(_Strict):
     """A time-bound audience goal: the alert fires when the current pace misses it."""
 
@@ -185,6 +209,16 @@ class Targets(_Strict):
     """Mean time to the brand's first reply to a customer, per platform."""
     followers: FollowersGoal | None = None
     """Followers summed over platforms by a date."""
+    conversion_rate: MinTarget | None = None
+    """Conversions of every kind / visits from the platform, per platform."""
+    bounce_rate: RatioMaxTarget | None = None
+    """Bounced visits / visits from the platform, per platform."""
+    cost_per_click: MoneyMaxTarget | None = None
+    """Ad spend / ad clicks (CPC), per platform."""
+    customer_acquisition_cost: MoneyMaxTarget | None = None
+    """Ad spend / conversions by new customers (CAC), per platform."""
+    roi: RoiTarget | None = None
+    """(Revenue - ad spend) / ad spend, per platform."""
 
 
 class Brand(_Strict):
@@ -197,6 +231,11 @@ class Brand(_Strict):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = DEFAULT_CURRENCY
     """ISO 4217 code of the brand's money (revenue, ad spend): an event with another
     ``currency`` is rejected (``currency_mismatch``), never converted."""
+    benchmarks: dict[Annotated[str, Field(pattern=r"^smm_[a-z0-9_]+$")],
+                     Annotated[float, Field(allow_inf_nan=False)]] = {}
+    """Industry benchmarks: a KPI's metric name (docs/metrics.md) -> the value to compare
+    with (money in ``currency``), e.g. ``smm_engagement_rate_ratio: 0.035``. Drawn as
+    reference lines on the brand dashboard and listed by the JSON API; no alert."""
 
 
 class Topics(_Strict):
@@ -480,6 +519,9 @@ class Config(_Strict):
     40% of the batched throughput and 2.5 times the memory per key (docs/benchmarks.md)."""
     grafana_url: str = Field("http://localhost:3000", pattern=r"^https?://[^\s]+$")
     """Grafana's base URL, for the dashboard links in alert annotations."""
+    worker_url: str = Field("http://127.0.0.1:6066", pattern=r"^https?://[^\s]+$")
+    """The workers' web port as alert receivers reach it (any worker: it redirects to the
+    brand's owner), for the top-authors links in alert annotations."""
     sentiment: SentimentSettings = SentimentSettings()
     """How mentions without the collector's sentiment are scored."""
     kafka: Kafka = Kafka()

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from smm_pulse.config import Config, Targets, duration_seconds
-from smm_pulse.kpi.catalog import TITLES
+from smm_pulse.config import Config, MaxTarget, MinTarget, Targets, duration_seconds
+from smm_pulse.kpi.catalog import CATALOG
 
 Reading = tuple[str, Mapping[str, str], float]  # catalog metric, labels but the brand, value
 
@@ -44,6 +44,61 @@ class Check:
     by: str | None = None  # a followers goal's date (ISO)
     alert_after: str | None = None  # the target's ``for``
     note: str = ""
+    currency: str | None = None  # the brand's, for amounts of money (unit "currency")
+
+
+AT_LEAST, AT_MOST = "at least", "at most"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformGoal:
+    """A target whose KPI is judged on each platform: at least its ``min`` or at most its
+    ``max`` over its ``window``. The alert rules, these checks and the overview dashboard
+    are made from one list of them (``PLATFORM_GOALS``)."""
+
+    kpi: str  # the target's key in ``targets`` and the alerts' ``kpi`` label
+    metric: str  # the catalog metric judged
+    relation: str  # AT_LEAST or AT_MOST
+    labels: tuple[tuple[str, str], ...] = ()  # constant labels of the sample judged
+    always: bool = False  # a check even without goal or data (else only with either)
+
+    @property
+    def alert(self) -> str:
+        """``SmmEngagementRateBelowGoal``, ``SmmCostPerClickAboveGoal``, ..."""
+        words = "".join(word.capitalize() for word in self.kpi.split("_"))
+        return f"Smm{words}{'Below' if self.relation == AT_LEAST else 'Above'}Goal"
+
+    @property
+    def title(self) -> str:
+        return next(k.title for k in CATALOG if k.metric == self.metric)
+
+    @property
+    def unit(self) -> str:
+        return next(k.unit for k in CATALOG if k.metric == self.metric)
+
+    def target(self, targets: Targets) -> MinTarget | MaxTarget | None:
+        return getattr(targets, self.kpi)
+
+    def bound(self, target: MinTarget | MaxTarget) -> float:
+        """The goal's value: the target's ``min`` or ``max``."""
+        return target.min if isinstance(target, MinTarget) else target.max
+
+    def misses(self, value: float, bound: float) -> bool:
+        """The alert's condition: at the goal meets it."""
+        return value < bound if self.relation == AT_LEAST else value > bound
+
+
+PLATFORM_GOALS = (
+    PlatformGoal("engagement_rate", "smm_engagement_rate_ratio", AT_LEAST, always=True),
+    PlatformGoal("response_time", "smm_response_time_seconds", AT_MOST, (("stat", "mean"),),
+                 always=True),
+    PlatformGoal("conversion_rate", "smm_conversion_rate_ratio", AT_LEAST),
+    PlatformGoal("bounce_rate", "smm_bounce_rate_ratio", AT_MOST),
+    PlatformGoal("cost_per_click", "smm_cost_per_click", AT_MOST),
+    PlatformGoal("customer_acquisition_cost", "smm_customer_acquisition_cost", AT_MOST),
+    PlatformGoal("roi", "smm_roi_ratio", AT_LEAST),
+)
+ENGAGEMENT_RATE, RESPONSE_TIME, *BUSINESS_GOALS = PLATFORM_GOALS
 
 
 class Readings:
@@ -92,12 +147,19 @@ def brand_sentiment(readings: Readings, window: str) -> float | None:
 
 def check_goals(config: Config, brand: str, readings: Readings, now: float) -> list[Check]:
     """Every goal KPI of the brand, in the overview dashboard's order, checked at ``now``."""
-    targets = config.brands[brand].targets
-    checks = [*_engagement_rate(config, targets, readings), _sentiment(config, targets, readings),
+    settings = config.brands[brand]
+    targets = settings.targets
+
+    def per_platform(goal: PlatformGoal) -> list[Check]:
+        return list(_per_platform(goal, config, targets, readings, settings.currency))
+
+    checks = [*per_platform(ENGAGEMENT_RATE), _sentiment(config, targets, readings),
               _mention_spike(config, targets, readings)]
-    if config.brands[brand].competitors or targets.share_of_voice is not None:
+    if settings.competitors or targets.share_of_voice is not None:
         checks.append(_share_of_voice(config, targets, readings))
-    checks += [*_response_time(config, targets, readings), _followers(targets, readings, now)]
+    checks += [*per_platform(RESPONSE_TIME), _followers(targets, readings, now)]
+    for goal in BUSINESS_GOALS:
+        checks += per_platform(goal)
     return checks
 
 
@@ -114,19 +176,24 @@ def _status(has_goal: bool, value: float | None, misses: bool) -> Status:
     return Status.MISSED if misses else Status.MET
 
 
-def _engagement_rate(config: Config, targets: Targets, readings: Readings) -> Iterator[Check]:
-    goal = targets.engagement_rate
-    window = goal.window if goal else config.windows[-1]
-    common = {"kpi": "engagement_rate", "title": TITLES["smm_engagement_rate_ratio"],
-              "unit": "ratio", "window": window}
-    if goal:
-        common |= {"relation": "at least", "target": goal.min, "alert_after": goal.for_}
-    by_platform = readings.per_platform("smm_engagement_rate_ratio", window=window)
-    if not by_platform:
-        yield Check(status=_status(goal is not None, None, False), value=None, **common)
+def _per_platform(goal: PlatformGoal, config: Config, targets: Targets, readings: Readings,
+                  currency: str) -> Iterator[Check]:
+    """One check per platform with a value; one without platform when there is none, for a
+    goal that is always shown or set."""
+    target = goal.target(targets)
+    window = target.window if target else config.windows[-1]
+    common = {"kpi": goal.kpi, "title": goal.title, "unit": goal.unit, "window": window,
+              "currency": currency if goal.unit == "currency" else None}
+    if target:
+        common |= {"relation": goal.relation, "target": goal.bound(target),
+                   "alert_after": target.for_}
+    by_platform = readings.per_platform(goal.metric, window=window, **dict(goal.labels))
+    if not by_platform and (goal.always or target):
+        yield Check(status=_status(target is not None, None, False), value=None, **common)
     for platform, value in sorted(by_platform.items()):
-        yield Check(status=_status(goal is not None, value, goal is not None and value < goal.min),
-                    value=value, platform=platform, **common)
+        misses = target is not None and goal.misses(value, goal.bound(target))
+        yield Check(status=_status(target is not None, value, misses), value=value,
+                    platform=platform, **common)
 
 
 def _sentiment(config: Config, targets: Targets, readings: Readings) -> Check:
@@ -179,21 +246,6 @@ def _share_of_voice(config: Config, targets: Targets, readings: Readings) -> Che
         return Check(status=Status.NO_GOAL, **common)
     return Check(status=_status(True, value, value is not None and value < goal.min),
                  relation="at least", target=goal.min, alert_after=goal.for_, **common)
-
-
-def _response_time(config: Config, targets: Targets, readings: Readings) -> Iterator[Check]:
-    goal = targets.response_time
-    window = goal.window if goal else config.windows[-1]
-    common = {"kpi": "response_time", "title": "Response time", "unit": "seconds",
-              "window": window}
-    if goal:
-        common |= {"relation": "at most", "target": goal.max, "alert_after": goal.for_}
-    by_platform = readings.per_platform("smm_response_time_seconds", window=window, stat="mean")
-    if not by_platform:
-        yield Check(status=_status(goal is not None, None, False), value=None, **common)
-    for platform, value in sorted(by_platform.items()):
-        yield Check(status=_status(goal is not None, value, goal is not None and value > goal.max),
-                    value=value, platform=platform, **common)
 
 
 def _followers(targets: Targets, readings: Readings, now: float) -> Check:

@@ -1,5 +1,6 @@
-"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs from the worker that owns it,
-and ``GET /api/events``, this worker's event counts by outcome.
+"""JSON API: ``GET /api/kpis/{brand}``, the brand's current KPIs (and its configured
+benchmarks) from the worker that owns it, and ``GET /api/events``, this worker's event
+counts by outcome.
 
 A worker that does not own the brand answers 307 with the owner's URL, so any
 worker's port serves every brand (clients follow the redirect). The brand is
@@ -11,12 +12,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote, unquote
 
-from smm_pulse.config import normalize_brand
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.web.exporter import exposed_name, kpi_samples
+from smm_pulse.web.paths import KPIS_PREFIX, brand_from_path, kpis_path
 
 
 def brand_kpis(pipeline: Pipeline, brand: str) -> list[dict[str, Any]]:
@@ -39,35 +39,6 @@ def owner_url(pipeline: Pipeline, brand: str) -> str | None:
         if partition in topics.get(changelog, ()):
             return str(url).rstrip("/")
     return None
-
-
-KPIS_PREFIX = "/api/kpis/"
-
-
-def kpis_path(brand: str) -> str:
-    """The API path of a brand: every character but letters, digits and ``_.-~`` escaped.
-
-    The brands "." and ".." are escaped whole, as clients resolve those segments
-    (``/api/kpis/..`` is ``/api/``); clients that also resolve ``%2E`` (aiohttp's,
-    browsers) cannot ask for them at all.
-    """
-    segment = quote(brand, safe="")
-    return KPIS_PREFIX + (segment.replace(".", "%2E") if brand in (".", "..") else segment)
-
-
-def brand_from_path(raw_path: str, prefix: str = KPIS_PREFIX) -> str | None:
-    """The brand a raw (still URL-encoded) ``kpis_path`` names, decoded once.
-
-    None when the escapes do not decode as UTF-8. Read from the raw path, not
-    from aiohttp's route parameter: that one matches no ``{`` or ``}``, and
-    which escapes it has already decoded depends on aiohttp's version (a second
-    decoding made ``100%2525`` name ``100%``).
-    """
-    try:
-        name = unquote(raw_path.removeprefix(prefix), errors="strict")
-    except UnicodeDecodeError:
-        return None
-    return normalize_brand(name)
 
 
 def event_counts(pipeline: Pipeline) -> dict[str, float]:
@@ -95,7 +66,8 @@ def register(pipeline: Pipeline) -> None:
         if name not in pipeline.config.brands:
             return web.json({"error": f"brand {name!r} is not declared"}, status=404)
         if pipeline.partition_of(name) in pipeline.owned_partitions(Family.ENGAGEMENT):
-            return web.json({"brand": name, "kpis": brand_kpis(pipeline, name)})
+            return web.json({"brand": name, "kpis": brand_kpis(pipeline, name),
+                             "benchmarks": pipeline.config.brands[name].benchmarks})
         owner = owner_url(pipeline, name)
         if owner is None:
             return web.json({"error": "no worker owns this brand right now (rebalancing)"},

@@ -15,16 +15,11 @@ from typing import Any
 
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.web.api import KPIS_PREFIX, brand_from_path, kpis_path, owner_url
+from smm_pulse.web.api import owner_url
+from smm_pulse.web.paths import BRANDS_PREFIX, brand_from_path, ranking_path
 
-BRANDS_PREFIX = "/api/brands/"
 RANKINGS = ("top-posts", "top-authors")
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
-
-
-def ranking_path(brand: str, ranking: str) -> str:
-    """The path of a brand's ranking, the brand escaped as ``kpis_path`` does."""
-    return f"{BRANDS_PREFIX}{kpis_path(brand).removeprefix(KPIS_PREFIX)}/{ranking}"
 
 
 def ranking(pipeline: Pipeline, name: str, brand: str, query: Any, now: float

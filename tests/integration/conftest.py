@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -149,13 +152,17 @@ class Prometheus:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, target_port: int, rules: Path) -> Prometheus:
+    def start(self, target_port: int, rules: Path,
+              alertmanager: Alertmanager | None = None) -> Prometheus:
         config = self.workdir / "prometheus.yml"
+        alerting = ({"alerting": {"alertmanagers": [{"static_configs": [
+            {"targets": [f"127.0.0.1:{alertmanager.port}"]}]}]}} if alertmanager else {})
         config.write_text(yaml.safe_dump({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(rules)],
             "scrape_configs": [{"job_name": "smm-pulse", "static_configs": [
                 {"targets": [f"127.0.0.1:{target_port}"]}]}],
+            **alerting,
         }))
         with open(self.workdir / "prometheus.log", "ab") as log:
             self.process = subprocess.Popen(
@@ -175,6 +182,72 @@ class Prometheus:
         if self.process:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+class Alertmanager:
+    """A real Alertmanager whose one receiver is a webhook in this process: what it
+    delivers (Alertmanager's webhook payloads) is kept in ``received``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+        assert self.binary, "alertmanager is missing: apt-get install prometheus-alertmanager"
+        self.workdir = workdir
+        self.port = free_port()
+        self.received: list[dict[str, Any]] = []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.hook: ThreadingHTTPServer | None = None
+
+    def _serve_hook(self) -> int:
+        received = self.received
+
+        class Hook(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=self.hook.serve_forever, daemon=True).start()
+        return self.hook.server_address[1]
+
+    def start(self) -> Alertmanager:
+        config = self.workdir / "alertmanager.yml"
+        config.write_text(yaml.safe_dump({
+            "route": {"receiver": "hook", "group_by": ["alertname", "brand"],
+                      "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
+            "receivers": [{"name": "hook", "webhook_configs": [
+                {"url": f"http://127.0.0.1:{self._serve_hook()}/", "send_resolved": False}]}],
+        }))
+        with open(self.workdir / "alertmanager.log", "ab") as log:
+            # No cluster listener: tests on one machine must not share a gossip port.
+            self.process = subprocess.Popen(
+                [str(self.binary), f"--config.file={config}",
+                 f"--storage.path={self.workdir / 'alertmanager-data'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
+                stdout=log, stderr=log)
+        return self
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every alert delivered to the webhook so far."""
+        return [alert for payload in list(self.received) for alert in payload["alerts"]]
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        if self.hook:
+            self.hook.shutdown()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[Alertmanager]:
+    server = Alertmanager(tmp_path)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

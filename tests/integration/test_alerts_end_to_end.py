@@ -1,8 +1,9 @@
-"""Goals become alerts on a real Prometheus that scrapes the real service.
+"""Goals become alerts on a real Prometheus that scrapes the real service, and reach a real
+Alertmanager.
 
-One brand misses its engagement and sentiment goals and gets a mention spike;
-another, fed the same way but within its goals (and with a busy usual rate, so
-the same burst is no spike for it), must stay quiet.
+One brand misses its engagement, sentiment and business goals and gets a mention
+spike; another, fed the same way but within its goals (and with a busy usual
+rate, so the same burst is no spike for it), must stay quiet.
 """
 
 from __future__ import annotations
@@ -28,38 +29,58 @@ from tests.unit.tools.test_hostile_brand_names import HOSTILE_BRANDS, RULES_ONLY
 pytestmark = pytest.mark.integration
 
 GOALS = """
+    currency: RUB
+    targets:
       engagement_rate: {min: %s, window: 1h, for: 5s}
       sentiment_score: {min: 0.0, window: 1h, min_mentions: 3, for: 5s}
-      mention_spike: {factor: 3, min_mentions: 10, for: 5s}"""
+      mention_spike: {factor: 3, min_mentions: 10, for: 5s}
+      conversion_rate: {min: 0.1, window: 1h, for: 5s}
+      bounce_rate: {max: 0.5, window: 1h, for: 5s}
+      cost_per_click: {max: 5, window: 1h, for: 5s}
+      customer_acquisition_cost: {max: 50, window: 1h, for: 5s}
+      roi: {min: 0.0, window: 1h, for: 5s}"""
 CONFIG = f"""
 brands:
-  lowbrand:
-    targets:{GOALS % 0.5}
-  goodbrand:
-    targets:{GOALS % 0.001}
+  lowbrand:{GOALS % 0.5}
+  goodbrand:{GOALS % 0.001}
 windows: [5m, 1h, 24h]
 partitions: 2
+top_lists: true
 """
+BUSINESS_ALERTS = {"SmmConversionRateBelowGoal", "SmmBounceRateAboveGoal",
+                   "SmmCostPerClickAboveGoal", "SmmCustomerAcquisitionCostAboveGoal",
+                   "SmmRoiBelowGoal"}
+# Per brand: bounced visits of 20, conversions (each a new customer), revenue of each,
+# ad clicks for a spend of 100 RUB.
+BUSINESS = {"lowbrand": (15, 1, 50.0, 10),  # 5% convert, 75% bounce, CPC 10, CAC 100, ROI -50%
+            "goodbrand": (5, 5, 100.0, 50)}  # 25%, 25%, CPC 2, CAC 20, ROI 400%
 
 
 def events(now: float) -> list[bytes]:
     n = 0
 
-    def event(kind: str, brand: str, ago: float, **fields: object) -> dict:
+    def event(type_: str, brand: str, ago: float, **fields: object) -> dict:
         nonlocal n
         n += 1
-        return {"type": kind, "event_id": f"a{n}", "ts": now - ago, "platform": "vk",
+        return {"type": type_, "event_id": f"a{n}", "ts": now - ago, "platform": "vk",
                 "brand": brand, **fields}
 
     lines = []
     for brand, mood, usual in (("lowbrand", -0.8, 24), ("goodbrand", 0.8, 2400)):
         batch = [event("account_metrics", brand, 60, account="main", followers=1000),
                  event("interaction", brand, 30, account="main", action="like", count=10)]
-        batch += [event("mention", brand, 30, text="…", sentiment=mood) for _ in range(5)]
+        batch += [event("mention", brand, 30, text="…", sentiment=mood, author=f"critic{i % 2}",
+                        reach=1000 * (i + 1)) for i in range(5)]
         batch += [event("mention", brand, 20, text="…") for _ in range(15)]
         # the usual rate: mentions spread over the past day, outside the recent 5 minutes
         batch += [event("mention", brand, 600 + i * (80_000 / usual), text="…")
                   for i in range(usual)]
+        bounced, converted, value, clicks = BUSINESS[brand]
+        batch += [event("visit", brand, 40, bounced=i < bounced) for i in range(20)]
+        batch += [event("conversion", brand, 30, kind="purchase", value=value,
+                        new_customer=True) for _ in range(converted)]
+        batch.append(event("ad_metrics", brand, 30, account="ads", ad_id="ad1", spend=100.0,
+                           currency="RUB", clicks=clicks, impressions=10 * clicks))
         lines += [orjson.dumps(batch[i:i + 500]) for i in range(0, len(batch), 500)]
     return lines
 
@@ -69,32 +90,48 @@ def firing_alerts(prometheus: Prometheus) -> list[dict]:
     return [a for a in alerts if a["state"] == "firing"]
 
 
-def test_missed_goals_fire_for_their_brand_only(broker, tmp_path, prometheus):
-    config = write_config(tmp_path / "smm.yaml", CONFIG)
-    service = Service(config, broker.bootstrap, tmp_path / "service.log").start()
+def test_missed_goals_fire_for_their_brand_only(broker, tmp_path, prometheus, alertmanager):
+    path = tmp_path / "smm.yaml"
+    service = Service(path, broker.bootstrap, tmp_path / "service.log")
+    # The top-authors links in the annotations point at this worker.
+    write_config(path, CONFIG + f"worker_url: http://127.0.0.1:{service.port}\n")
+    service.start()
     try:
-        prometheus.start(service.port, service.rules(tmp_path / "rules.yml"))
+        prometheus.start(service.port, service.rules(tmp_path / "rules.yml"),
+                         alertmanager.start())
         lines = events(time.time())
         service.feed(lines, tmp_path)
         service.wait_for_events(sum(len(orjson.loads(line)) for line in lines))
 
-        expected = {"SmmEngagementRateBelowGoal", "SmmSentimentBelowGoal", "SmmMentionSpike"}
+        expected = {"SmmEngagementRateBelowGoal", "SmmSentimentBelowGoal", "SmmMentionSpike",
+                    *BUSINESS_ALERTS}
 
-        def low_brand_alerts_fire() -> None:
-            fired = {a["labels"]["alertname"] for a in firing_alerts(prometheus)
-                     if a["labels"].get("brand") == "lowbrand"}
-            assert fired >= expected, fired
+        def low_brand_alerts_reach_the_receiver() -> None:
+            delivered = {a["labels"]["alertname"] for a in alertmanager.alerts()
+                         if a["labels"].get("brand") == "lowbrand"}
+            assert delivered >= expected, delivered
 
-        wait_until(low_brand_alerts_fire, timeout=90)
+        wait_until(low_brand_alerts_reach_the_receiver, timeout=120)
         alerts = firing_alerts(prometheus)
         assert not [a for a in alerts if a["labels"].get("brand") == "goodbrand"]
-        engagement = next(a for a in alerts
-                          if a["labels"]["alertname"] == "SmmEngagementRateBelowGoal")
+        assert not [a for a in alertmanager.alerts() if a["labels"].get("brand") == "goodbrand"]
+        delivered = {a["labels"]["alertname"]: a for a in alertmanager.alerts()}
+        engagement = delivered["SmmEngagementRateBelowGoal"]
         assert engagement["labels"]["severity"] == "warning"
         assert engagement["labels"]["platform"] == "vk"
         description = engagement["annotations"]["description"]
         assert "is 1%," in description and "goal at least 50.00%" in description, description
         assert engagement["annotations"]["dashboard"].endswith("var-brand=lowbrand")
+        assert delivered["SmmCostPerClickAboveGoal"]["annotations"]["description"] == (
+            "CPC over 1h is 10.00 RUB, goal at most 5.00 RUB.")
+        assert delivered["SmmCustomerAcquisitionCostAboveGoal"]["labels"]["currency"] == "RUB"
+        assert "is -50%," in delivered["SmmRoiBelowGoal"]["annotations"]["description"]
+
+        link = delivered["SmmSentimentBelowGoal"]["annotations"]["top_authors"]
+        assert link == (f"http://127.0.0.1:{service.port}/api/brands/lowbrand/top-authors"
+                        "?window=1h")
+        authors = requests.get(link, timeout=10).json()["top_authors"]
+        assert [a["author"] for a in authors] == ["critic0", "critic1"]  # reach 9000, 6000
     finally:
         service.stop()
 

@@ -1,6 +1,7 @@
 """End to end on the real embedded broker: visits, conversions and ad snapshots fed with
 ``smm-pulse feed`` become exact business KPIs, in the brand's currency; a duplicate and a
 replayed snapshot change nothing, and a foreign currency lands in the DLQ with its reason.
+The JSON API lists the brand's benchmarks beside its KPIs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections import Counter
 
 import orjson
 import pytest
+import requests
 
 from smm_pulse.config import load_config
 from tests.integration.conftest import value, wait_until
@@ -18,7 +20,9 @@ from tests.integration.test_events_in_kpis_out import read_dlq
 pytestmark = pytest.mark.integration
 CONFIG = """
 brands:
-  acme: {currency: RUB}
+  acme:
+    currency: RUB
+    benchmarks: {smm_conversion_rate_ratio: 0.025, smm_cost_per_click: 12.5}
 windows: [5m, 1h]
 partitions: 2
 """
@@ -120,3 +124,10 @@ def test_business_events_give_exact_kpis_and_repeats_change_nothing(service, bro
     dlq = read_dlq(broker.bootstrap, load_config(service.config).topics.dlq, 2)
     assert sorted((dict(r.headers)["smm.reason"], orjson.loads(r.value)["event_id"])
                   for r in dlq) == [(b"currency_mismatch", "b10"), (b"currency_mismatch", "b11")]
+
+
+def test_the_brands_api_lists_its_benchmarks_beside_its_kpis(service):
+    answer = requests.get(f"http://127.0.0.1:{service.port}/api/kpis/acme", timeout=10).json()
+    assert answer["benchmarks"] == {"smm_conversion_rate_ratio": 0.025,
+                                    "smm_cost_per_click": 12.5}
+    assert answer["kpis"]

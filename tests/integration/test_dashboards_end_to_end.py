@@ -32,6 +32,9 @@ brands:
       share_of_voice: {min: 0.25, window: 24h}
       response_time: {max: 3600, window: 24h}
       followers: {target: 50000, by: 2030-06-30}
+      conversion_rate: {min: 0.02, window: 24h}
+      cost_per_click: {max: 1.5, window: 24h}
+    benchmarks: {smm_engagement_rate_ratio: 0.035, smm_cost_per_click: 0.5}
   globex: {competitors: [acme]}
 windows: [5m, 1h, 24h]
 partitions: 2

@@ -16,7 +16,7 @@ import yaml
 
 from smm_pulse.config import load_config
 from smm_pulse.scrape_load import feed, load, wait_counted
-from smm_pulse.web.api import kpis_path
+from smm_pulse.web.paths import kpis_path
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.integration

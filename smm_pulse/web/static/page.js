@@ -35,8 +35,8 @@ function svg(tag, attrs) {
   return node;
 }
 
-// Numbers as marketers read them, by the catalog's unit.
-function format(value, unit) {
+// Numbers as marketers read them, by the catalog's unit (money with its currency code).
+function format(value, unit, currency) {
   if (value === null || value === undefined) return "\u2014";
   switch (unit) {
     case "ratio": {
@@ -47,6 +47,7 @@ function format(value, unit) {
     case "seconds": return duration(value);
     case "times": return `${value.toFixed(1)}\u00d7`;
     case "per_second": return `${value.toFixed(3)}/s`;
+    case "currency": return `${value.toFixed(2)}${currency ? ` ${currency}` : ""}`;
     case "age": return `${duration(value)} ago`;
     default: return count.format(value);
   }
@@ -61,8 +62,8 @@ function duration(seconds) {
 
 function goalText(goal) {
   if (!goal.relation) return "no goal set";
-  if (goal.relation === "reach") return `goal ${format(goal.target, goal.unit)} by ${goal.by}`;
-  return `goal ${RELATION_SIGN[goal.relation]} ${format(goal.target, goal.unit)}`;
+  if (goal.relation === "reach") return `goal ${format(goal.target, goal.unit, goal.currency)} by ${goal.by}`;
+  return `goal ${RELATION_SIGN[goal.relation]} ${format(goal.target, goal.unit, goal.currency)}`;
 }
 
 function remember(key, time, value) {
@@ -147,7 +148,7 @@ function tile(goal) {
   },
   el("div", { class: "tile-title" }, goal.title + where,
      goal.window ? el("small", {}, goal.window) : null),
-  el("div", { class: "tile-value" }, format(goal.value, goal.unit)),
+  el("div", { class: "tile-value" }, format(goal.value, goal.unit, goal.currency)),
   el("div", { class: "tile-goal" },
      goal.relation ? `${goalText(goal)} \u00b7 ${STATUS_TEXT[goal.status]}` : "no goal set"),
   goal.note ? el("div", { class: "tile-note" }, goal.note) : null);
@@ -228,7 +229,7 @@ function missedList(data) {
                            "data-platform": g.platform },
       el("a", { href: `#${anchor(brand.brand)}` }, brand.brand), " \u00b7 ",
       g.title, g.platform ? ` on ${g.platform}` : "", g.window ? ` (${g.window})` : "", ": ",
-      el("span", { class: "value" }, format(g.value, g.unit)), `, ${goalText(g)}`,
+      el("span", { class: "value" }, format(g.value, g.unit, g.currency)), `, ${goalText(g)}`,
       g.alert_after ? el("span", { class: "after" }, `; alerts once missed for ${g.alert_after}`)
                     : null)));
   section.className = items.length ? "some" : "none";

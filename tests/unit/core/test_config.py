@@ -79,3 +79,24 @@ def test_changelog_end_markers_are_auto_on_or_off():
     assert parse_config(text, "smm.yaml", environ=environ).changelog_end_markers == "on"
     with pytest.raises(ConfigError, match="changelog_end_markers"):
         parse_config(text + "changelog_end_markers: sometimes", "smm.yaml", environ={})
+
+
+@pytest.mark.parametrize(("targets", "expected"), [
+    ("{bounce_rate: {max: 1.5}}", "brands.acme.targets.bounce_rate.max: Input should be less "
+                                  "than or equal to 1"),
+    ("{cost_per_click: {max: 0}}", "brands.acme.targets.cost_per_click.max: Input should be "
+                                   "greater than 0"),
+    ("{roi: {min: -0.2, window: 2h}}", "brands.acme.targets.roi.window: '2h' is not one of"),
+])
+def test_business_targets_are_checked_like_the_others(targets: str, expected: str):
+    with pytest.raises(ConfigError, match=expected):
+        parse_config(f"brands: {{acme: {{targets: {targets}}}}}", "smm.yaml")
+
+
+def test_business_targets_default_to_a_day_judged_for_an_hour():
+    targets = parse_config("brands: {acme: {targets: {roi: {min: -0.1}, customer_acquisition_cost: "
+                           "{max: 40}, conversion_rate: {min: 0.02}}}}", "smm.yaml"
+                           ).brands["acme"].targets
+    assert (targets.roi.min, targets.roi.window, targets.roi.for_) == (-0.1, "24h", "1h")
+    assert targets.customer_acquisition_cost.for_ == "1h"
+    assert targets.conversion_rate.for_ == "30m"

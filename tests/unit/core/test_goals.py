@@ -130,7 +130,9 @@ def test_a_brand_without_targets_shows_its_values_grey():
 def test_a_goal_without_values_has_no_data_and_is_not_missed():
     checks = check_goals(CONFIG, "acme", readings(), NOW)
     assert [c.kpi for c in checks] == ["engagement_rate", "sentiment_score", "mention_spike",
-                                       "share_of_voice", "response_time", "followers"]
+                                       "share_of_voice", "response_time", "followers",
+                                       "conversion_rate", "bounce_rate", "cost_per_click",
+                                       "customer_acquisition_cost", "roi"]
     assert {c.status for c in checks} == {Status.NO_DATA}
 
 
@@ -138,3 +140,34 @@ def test_share_of_voice_is_shown_only_for_a_brand_with_competitors_or_a_goal():
     config = parse_config("brands: {solo: {}, pair: {competitors: [solo]}}", "smm.yaml")
     assert "share_of_voice" not in {c.kpi for c in check_goals(config, "solo", readings(), NOW)}
     assert "share_of_voice" in {c.kpi for c in check_goals(config, "pair", readings(), NOW)}
+
+
+def test_business_goals_are_judged_per_platform_money_in_the_brands_currency():
+    checks = check_goals(CONFIG, "acme", readings(
+        ("smm_conversion_rate_ratio", {"platform": "vk", "window": "24h"}, 0.01),
+        ("smm_bounce_rate_ratio", {"platform": "vk", "window": "24h"}, 0.6),
+        ("smm_cost_per_click", {"platform": "vk", "window": "24h", "currency": "RUB"}, 30.0),
+        ("smm_roi_ratio", {"platform": "vk", "window": "24h"}, -0.2),
+        ("smm_roi_ratio", {"platform": "tg", "window": "24h"}, 2.0),
+    ), NOW)
+    conversion = check(checks, "conversion_rate", "vk")
+    assert (conversion.status, conversion.relation, conversion.target) == (
+        Status.MISSED, "at least", 0.02)
+    assert check(checks, "bounce_rate", "vk").status is Status.MET  # at the goal
+    cpc = check(checks, "cost_per_click", "vk")
+    assert (cpc.status, cpc.unit, cpc.currency, cpc.target, cpc.title) == (
+        Status.MISSED, "currency", "RUB", 25, "CPC")
+    assert check(checks, "roi", "vk").status is Status.MISSED
+    assert check(checks, "roi", "tg").status is Status.MET
+    # a goal with nothing to judge it by yet
+    assert check(checks, "customer_acquisition_cost").status is Status.NO_DATA
+
+
+def test_business_kpis_without_a_goal_show_only_where_there_are_figures():
+    config = parse_config("brands: {solo: {}}", "smm.yaml")
+    kpis = {c.kpi for c in check_goals(config, "solo", readings(), NOW)}
+    assert kpis == {"engagement_rate", "sentiment_score", "mention_spike", "response_time",
+                    "followers"}
+    [roi] = [c for c in check_goals(config, "solo", readings(
+        ("smm_roi_ratio", {"platform": "vk", "window": "24h"}, 0.4)), NOW) if c.kpi == "roi"]
+    assert (roi.status, roi.value, roi.platform) == (Status.NO_GOAL, 0.4, "vk")

@@ -31,18 +31,21 @@ def goal(kpi: str, **labels: str) -> dict[str, str]:
     return {"brand": "acme", "severity": "warning", "kpi": kpi, **labels}
 
 
+def per_platform(alert: str, kpi: str, metric: str, values: dict[str, str], missing: str,
+                 before: str, after: str) -> dict[str, Any]:
+    """A per-platform goal over 24h: only the ``missing`` platform fires, not ``before`` its
+    target's ``for`` but ``after`` it."""
+    return {"input_series": [series(metric, f'{ACME},platform="{platform}",window="24h"', v)
+                             for platform, v in values.items()],
+            "alert_rule_test": [
+                firing(alert, before),
+                firing(alert, after, goal(kpi, platform=missing, window="24h"))]}
+
+
 CASES: list[dict[str, Any]] = [
-    {  # ER below 3% on vk fires after 30m; telegram at 5% does not
-        "input_series": [
-            series("smm_engagement_rate_ratio", f'{ACME},platform="vk",window="24h"', "0.01x60"),
-            series("smm_engagement_rate_ratio", f'{ACME},platform="tg",window="24h"', "0.05x60"),
-        ],
-        "alert_rule_test": [
-            firing("SmmEngagementRateBelowGoal", "20m"),
-            firing("SmmEngagementRateBelowGoal", "40m",
-                   goal("engagement_rate", platform="vk", window="24h")),
-        ],
-    },
+    # ER below 3% on vk fires after 30m; telegram at 5% does not
+    per_platform("SmmEngagementRateBelowGoal", "engagement_rate", "smm_engagement_rate_ratio",
+                 {"vk": "0.01x60", "tg": "0.05x60"}, "vk", "20m", "40m"),
     {  # negative sentiment with enough scored mentions fires; with too few it does not
         "input_series": [
             series("smm_sentiment_score", f'{ACME},platform="vk",window="1h"', "-0.5x40"),
@@ -102,6 +105,34 @@ CASES: list[dict[str, Any]] = [
                    goal("response_time", platform="vk", window="24h", stat="mean")),
         ],
     },
+    # 1% of visits convert on vk (goal 2%) fires after 1h; 3% on tg does not
+    per_platform("SmmConversionRateBelowGoal", "conversion_rate", "smm_conversion_rate_ratio",
+                 {"vk": "0.01x90", "tg": "0.03x90"}, "vk", "50m", "70m"),
+    # bounces above 60% on tg only; at the goal on vk
+    per_platform("SmmBounceRateAboveGoal", "bounce_rate", "smm_bounce_rate_ratio",
+                 {"vk": "0.6x90", "tg": "0.75x90"}, "tg", "50m", "70m"),
+    {  # clicks and customers cost too much on vk; the money carries its currency label
+        "input_series": [
+            series("smm_cost_per_click", f'{ACME},platform="vk",window="24h",currency="RUB"',
+                   "40x90"),
+            series("smm_cost_per_click", f'{ACME},platform="tg",window="24h",currency="RUB"',
+                   "10x90"),
+            series("smm_customer_acquisition_cost",
+                   f'{ACME},platform="vk",window="24h",currency="RUB"', "5000x90"),
+            series("smm_customer_acquisition_cost",
+                   f'{ACME},platform="vk",window="1h",currency="RUB"', "100x90"),
+        ],
+        "alert_rule_test": [
+            firing("SmmCostPerClickAboveGoal", "70m",
+                   goal("cost_per_click", platform="vk", window="24h", currency="RUB")),
+            firing("SmmCustomerAcquisitionCostAboveGoal", "70m",
+                   goal("customer_acquisition_cost", platform="vk", window="24h",
+                        currency="RUB")),
+        ],
+    },
+    # ROI of -30% (a loss) fires; 120% does not
+    per_platform("SmmRoiBelowGoal", "roi", "smm_roi_ratio", {"vk": "-0.3x90", "tg": "1.2x90"},
+                 "vk", "50m", "70m"),
     {  # flat followers will not reach 50,000 by the goal date
         "input_series": [series("smm_followers", f'{ACME},platform="vk"', "1000x120")],
         "alert_rule_test": [firing("SmmFollowersGoalOffTrack", "90m", goal("followers"))],
@@ -212,7 +243,10 @@ def test_every_goal_kind_of_the_contract_has_an_alert():
     alerts = {r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
     kinds = {r["labels"].get("kpi") for g in rules["groups"] for r in g["rules"] if "alert" in r}
     assert kinds >= {"engagement_rate", "sentiment_score", "mention_spike", "share_of_voice",
-                     "response_time", "followers"}
+                     "response_time", "followers", "conversion_rate", "bounce_rate",
+                     "cost_per_click", "customer_acquisition_cost", "roi"}
+    assert {"SmmConversionRateBelowGoal", "SmmBounceRateAboveGoal", "SmmCostPerClickAboveGoal",
+            "SmmCustomerAcquisitionCostAboveGoal", "SmmRoiBelowGoal"} <= alerts
     assert {"SmmWorkerDown", "SmmInternalErrors", "SmmDeadLettersHigh", "SmmConsumerLagHigh",
             "SmmBrandSilent"} <= alerts
 
@@ -232,3 +266,49 @@ def test_alert_links_point_at_the_configured_grafana():
               if r.get("alert") == "SmmEngagementRateBelowGoal"]
     assert rule["annotations"]["dashboard"] == (
         "https://grafana.example.org/d/smm-pulse-brand?var-brand=acme")
+
+
+def alert(config: Config, name: str) -> dict[str, Any]:
+    [rule] = [r for g in rule_file(config)["groups"] for r in g["rules"]
+              if r.get("alert") == name]
+    return rule
+
+
+def test_money_goals_are_described_in_the_brands_currency():
+    config = parse_config(CONFIG, "smm.yaml")
+    cpc = alert(config, "SmmCostPerClickAboveGoal")["annotations"]
+    assert cpc["description"] == ('CPC over 24h is {{ $value | printf "%.2f" }} RUB, goal at '
+                                  "most 25.00 RUB.")
+    assert cpc["summary"] == "acme: cost per click above goal on {{ $labels.platform }}"
+    roi = alert(config, "SmmRoiBelowGoal")["annotations"]["description"]
+    assert roi == "ROI over 24h is {{ $value | humanizePercentage }}, goal at least 50.00%."
+
+
+def test_sentiment_alerts_link_the_top_authors_of_their_window_when_top_lists_are_kept():
+    brand = 'Acme {{ "x" }}/ü'  # a template, a slash and a non-ASCII letter
+    targets = {"sentiment_score": {"min": 0.0, "window": "1h"}}
+    config = Config.model_validate({"brands": {brand: {"targets": targets}}, "top_lists": True,
+                                    "worker_url": "https://pulse.example.org:8443/"})
+    link = alert(config, "SmmSentimentBelowGoal")["annotations"]["top_authors"]
+    url = ("https://pulse.example.org:8443/api/brands/Acme%20%7B%7B%20%22x%22%20%7D%7D%2F%C3%BC"
+           "/top-authors?window=1h")
+    assert link == url  # quoted, so no "{" is left for Go templates to read
+    off = Config.model_validate({"brands": {brand: {"targets": targets}}})
+    assert "top_authors" not in alert(off, "SmmSentimentBelowGoal")["annotations"]
+
+
+def test_the_worker_url_defaults_to_the_local_web_port():
+    config = parse_config("brands: {acme: {targets: {sentiment_score: {min: 0}}}}\n"
+                          "top_lists: true", "smm.yaml")
+    assert alert(config, "SmmSentimentBelowGoal")["annotations"]["top_authors"] == (
+        "http://127.0.0.1:6066/api/brands/acme/top-authors?window=1h")
+
+
+def test_benchmarks_are_constant_series_per_brand_and_metric():
+    records = [r for r in rule_file(parse_config(CONFIG, "smm.yaml"))["groups"][0]["rules"]
+               if r["record"] == "brand:smm_benchmark:value"]
+    assert [(r["labels"], r["expr"]) for r in records] == [
+        ({"brand": "acme", "metric": "smm_engagement_rate_ratio"}, "vector(0.035)"),
+        ({"brand": "acme", "metric": "smm_conversion_rate_ratio"}, "vector(0.025)"),
+        ({"brand": "acme", "metric": "smm_cost_per_click"}, "vector(20.0)"),
+    ]

@@ -196,3 +196,42 @@ def test_push_creates_the_folder_once_and_overwrites_every_dashboard(grafana):
     assert len(FakeGrafana.saved) == 2 * len(UIDS)
     assert all(s["overwrite"] and s["folderUid"] == FOLDER_UID for s in FakeGrafana.saved)
     assert set(FakeGrafana.auth) == {"Bearer glsa_test"}
+
+
+def test_the_overview_has_a_business_row_per_brand_coloured_by_its_business_goals():
+    acme = DEMO.brands["acme-bank"].targets
+    panels = row_panels(boards(DEMO)["overview.json"], "acme-bank: business")
+    assert set(panels) == {"Conversion rate (24h)", "Bounce rate (24h)", "CPC (24h, USD)",
+                           "CAC (24h, USD)", "ROI (24h)"}
+    assert sum(p["gridPos"]["w"] for p in panels.values()) == 24
+
+    def steps(title: str) -> list[tuple[float, str]]:
+        thresholds = panels[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        return [(s["value"], s["color"]) for s in thresholds]
+
+    assert steps("Conversion rate (24h)") == [(0.0, "red"), (acme.conversion_rate.min, "green")]
+    assert steps("CPC (24h, USD)") == [(0.0, "green"), (acme.cost_per_click.max, "red")]
+    assert "Goal: at most 0.80 USD." in panels["CPC (24h, USD)"]["description"]
+    # a brand without a business goal: neutral
+    bare = row_panels(boards(BARE)["overview.json"], "solo: business")
+    assert {s["color"] for p in bare.values()
+            for s in p["fieldConfig"]["defaults"]["thresholds"]["steps"]} == {"blue"}
+
+
+def test_benchmarks_are_dashed_reference_lines_on_their_kpis_panels_only():
+    brand = boards(DEMO)["brand.json"]
+    benchmarked = {m for b in DEMO.brands.values() for m in b.benchmarks}
+    for panel in brand["panels"]:
+        lines = [t for t in panel.get("targets", []) if t["legendFormat"] == "benchmark"]
+        metric = panel["targets"][0]["expr"].split("{")[0] if panel.get("targets") else None
+        if metric in benchmarked:
+            [line] = lines
+            assert line["expr"] == (f'brand:smm_benchmark:value{{brand=~`${{brand:regex}}`, '
+                                    f'metric="{metric}"}}')
+            [override] = panel["fieldConfig"]["overrides"]
+            assert override["matcher"] == {"id": "byNames", "options": {
+                "mode": "include", "names": ["benchmark"]}}
+            assert override["properties"][0]["id"] == "custom.lineStyle"
+        else:
+            assert not lines, panel["title"]
+    assert len(benchmarked) == 5

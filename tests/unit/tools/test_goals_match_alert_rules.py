@@ -14,16 +14,16 @@ import yaml
 
 from smm_pulse.config import parse_config
 from smm_pulse.dashboards.rules import rule_file
-from smm_pulse.kpi.goals import Check, Readings, check_goals, missed
+from smm_pulse.kpi.goals import PLATFORM_GOALS, Check, Readings, check_goals, missed
 from tests.unit.core.contract_example import CONTRACT_EXAMPLE
 from tests.unit.tools.test_alert_rules import without_annotations
 
 CONFIG = parse_config(CONTRACT_EXAMPLE, "smm.yaml")
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC).timestamp()
-ALERTS = {"engagement_rate": "SmmEngagementRateBelowGoal", "sentiment_score":
-          "SmmSentimentBelowGoal", "mention_spike": "SmmMentionSpike",
-          "share_of_voice": "SmmShareOfVoiceBelowGoal", "response_time":
-          "SmmResponseTimeAboveGoal", "followers": "SmmFollowersGoalOffTrack"}
+ALERTS = {"sentiment_score": "SmmSentimentBelowGoal", "mention_spike": "SmmMentionSpike",
+          "share_of_voice": "SmmShareOfVoiceBelowGoal", "followers": "SmmFollowersGoalOffTrack",
+          **{goal.kpi: goal.alert for goal in PLATFORM_GOALS}}
+PER_PLATFORM = {goal.kpi: goal for goal in PLATFORM_GOALS}
 EVAL_AT = "90m"  # past the longest ``for`` of the configuration (1h)
 
 Values = list[tuple[str, dict[str, str], float]]
@@ -43,6 +43,12 @@ GOOD: Values = [
     ("smm_share_of_voice_ratio", w("24h"), 0.3),
     ("smm_response_time_seconds", w("24h", platform="vk", stat="mean"), 3600),  # at the goal
     ("smm_followers", {"platform": "vk"}, 60_000),
+    ("smm_conversion_rate_ratio", w("24h", platform="vk"), 0.02),  # at the goals
+    ("smm_bounce_rate_ratio", w("24h", platform="vk"), 0.6),
+    ("smm_cost_per_click", w("24h", platform="vk", currency="RUB"), 25),
+    ("smm_customer_acquisition_cost", w("24h", platform="vk", currency="RUB"), 1200),
+    ("smm_roi_ratio", w("24h", platform="vk"), 0.5),
+    ("smm_roi_ratio", w("24h", platform="tg"), 3.0),
 ]
 BAD: Values = [
     ("smm_engagement_rate_ratio", w("24h", platform="vk"), 0.01),
@@ -61,6 +67,13 @@ BAD: Values = [
     ("smm_response_time_seconds", w("24h", platform="tg", stat="mean"), 100),
     ("smm_response_time_seconds", w("24h", platform="tg", stat="p90"), 9000),
     ("smm_followers", {"platform": "vk"}, 70_000),
+    ("smm_conversion_rate_ratio", w("24h", platform="vk"), 0.01),
+    ("smm_conversion_rate_ratio", w("1h", platform="tg"), 0.0),  # not the goal's window
+    ("smm_bounce_rate_ratio", w("24h", platform="tg"), 0.8),
+    ("smm_cost_per_click", w("24h", platform="vk", currency="RUB"), 40),
+    ("smm_customer_acquisition_cost", w("24h", platform="tg", currency="RUB"), 4500),
+    ("smm_roi_ratio", w("24h", platform="vk"), -0.3),  # a loss
+    ("smm_roi_ratio", w("24h", platform="tg"), 0.9),
 ]
 BORDERLINE: Values = [
     # too few scored mentions to judge; a spike from nothing of too few mentions
@@ -80,12 +93,13 @@ def expected_labels(check: Check) -> dict[str, str]:
     """The labels the alert of a missed check carries."""
     labels = {"brand": "acme", "kpi": check.kpi,
               "severity": "critical" if check.kpi == "mention_spike" else "warning"}
-    if check.kpi in ("engagement_rate", "response_time"):
-        labels["platform"] = str(check.platform)
-    if check.kpi in ("engagement_rate", "sentiment_score", "share_of_voice", "response_time"):
+    if check.kpi in ("sentiment_score", "share_of_voice"):
         labels["window"] = str(check.window)
-    if check.kpi == "response_time":
-        labels["stat"] = "mean"
+    if goal := PER_PLATFORM.get(check.kpi):
+        labels |= {"platform": str(check.platform), "window": str(check.window),
+                   **dict(goal.labels)}
+        if goal.unit == "currency":
+            labels["currency"] = "RUB"
     return labels
 
 

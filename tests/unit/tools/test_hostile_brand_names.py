@@ -22,7 +22,7 @@ import yaml
 from smm_pulse.config import Config, parse_config
 from smm_pulse.dashboards.boards import render_all
 from smm_pulse.dashboards.promql import go_string
-from smm_pulse.dashboards.rules import dashboard_url, render
+from smm_pulse.dashboards.rules import dashboard_url, render, top_authors_url
 from smm_pulse.dashboards.templating import go_template_literal
 
 # Declared brand names that broke the generated files; "\\" also ends in a backslash,
@@ -108,6 +108,18 @@ def test_rule_file_with_hostile_brand_names_passes_promtool_check(promtool, tmp_
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def sentiment_alert(config: Config, brand: str, **annotations: str) -> dict[str, Any]:
+    """The sentiment alert of ``brand`` at -0.5 over 1h, as promtool should see it."""
+    return {
+        "exp_labels": {"brand": brand, "severity": "warning", "kpi": "sentiment_score",
+                       "window": "1h"},
+        "exp_annotations": {
+            "summary": f"{brand}: sentiment below goal",
+            "description": "Mean sentiment over 1h is -0.50, goal at least 0.0 (alerts only "
+                           "with 20+ scored mentions).",
+            "dashboard": dashboard_url(config, brand), **annotations}}
+
+
 def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_path):
     brands = HOSTILE_BRANDS + RULES_ONLY_BRANDS
     config = hostile_config(brands)
@@ -128,14 +140,7 @@ def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_
                 "summary": f"{brand}: engagement rate below goal on vk",
                 "description": "ER by followers over 24h is 1%, goal at least 3.00%.",
                 "dashboard": dashboard}})
-        sentiment.append({
-            "exp_labels": {"brand": brand, "severity": "warning", "kpi": "sentiment_score",
-                           "window": "1h"},
-            "exp_annotations": {
-                "summary": f"{brand}: sentiment below goal",
-                "description": "Mean sentiment over 1h is -0.50, goal at least 0.0 (alerts "
-                               "only with 20+ scored mentions).",
-                "dashboard": dashboard}})
+        sentiment.append(sentiment_alert(config, brand))
     promtool_test(promtool, tmp_path, render(hostile_config(brands)), [{
         "input_series": inputs,
         "alert_rule_test": [
@@ -205,3 +210,39 @@ def test_dashboards_select_exactly_the_hostile_brand(promtool, tmp_path):
                   {"expr": overview, "eval_time": "2m", "exp_samples": expected}]
     promtool_test(promtool, tmp_path, "groups: []\n",
                   [{"input_series": inputs, "promql_expr_test": tests}])
+
+
+def test_benchmarks_and_top_author_links_of_hostile_brands_carry_them_exactly(promtool,
+                                                                              tmp_path):
+    """The benchmark series and the sentiment alert's top-authors link, for every name; the
+    brand dashboard's reference line, filled in as Grafana does, finds its brand's only."""
+    brands = HOSTILE_BRANDS + RULES_ONLY_BRANDS
+    config = parse_config(yaml.safe_dump(
+        {"brands": {name: {"targets": {"sentiment_score": TARGETS["sentiment_score"]},
+                           "benchmarks": {"smm_roi_ratio": float(i)}}
+                    for i, name in enumerate(brands, start=1)},
+         "windows": ["5m", "1h", "24h"], "top_lists": True}, allow_unicode=True), "h.yaml")
+    board = json.loads(render_all(config)["brand.json"])
+    [reference] = [t["expr"] for p in board["panels"] if p["title"] == "ROI over $window"
+                   for t in p["targets"] if t["legendFormat"] == "benchmark"]
+    inputs, sentiment, queries = [], [], []
+    for value, brand in enumerate(brands, start=1):
+        inputs += [
+            series("smm_sentiment_score", "-0.5x60", brand=brand, platform="vk", window="1h"),
+            series("smm_window_scored_mentions", "30x60", brand=brand, platform="vk",
+                   window="1h"),
+        ]
+        sentiment.append(sentiment_alert(config, brand,
+                                         top_authors=top_authors_url(config, brand, "1h")))
+        selected = labelled("brand:smm_benchmark:value", brand=brand)
+        recorded = [{"labels": selected[:-1] + ',metric="smm_roi_ratio"}', "value": value}]
+        queries.append({"expr": selected, "eval_time": "40m", "exp_samples": recorded})
+        if brand in HOSTILE_BRANDS:  # those the brand dashboard can show
+            queries.append({"expr": grafana_brand(reference, brand), "eval_time": "40m",
+                            "exp_samples": recorded})
+    promtool_test(promtool, tmp_path, render(config), [{
+        "input_series": inputs,
+        "alert_rule_test": [
+            {"eval_time": "40m", "alertname": "SmmSentimentBelowGoal", "exp_alerts": sentiment}],
+        "promql_expr_test": queries,
+    }])

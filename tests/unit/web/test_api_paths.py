@@ -8,7 +8,7 @@ import pytest
 import requests
 from yarl import URL
 
-from smm_pulse.web.api import KPIS_PREFIX, brand_from_path, kpis_path
+from smm_pulse.web.paths import KPIS_PREFIX, brand_from_path, kpis_path
 
 # Declared names that URLs treat specially: separators, escapes, template braces,
 # spaces, query and fragment marks, non-ASCII and invisible characters.
