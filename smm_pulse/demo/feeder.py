@@ -2,8 +2,10 @@
 
 Every second it sends, per brand, a batch through the collector SDK: follower
 snapshots, post snapshots whose counters grow and level off, webhook
-interactions, customer messages and replies, and mentions in Russian and
-English whose volume follows a daily rhythm with occasional spikes.
+interactions, customer messages and replies, mentions in Russian and English
+whose volume follows a daily rhythm with occasional spikes, and business
+outcomes (``smm_pulse.demo.business``): website visits from the platforms, the
+conversions that follow them and the snapshots of an ad campaign driving them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from smm_pulse.config import Config
+from smm_pulse.demo.business import BusinessTraffic
 from smm_pulse.sdk import CollectorClient
 
 PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
@@ -78,13 +81,24 @@ class DemoFeeder:
         ]
         self._spike_until: dict[str, float] = {}
         self._open_threads: list[tuple[_Account, str, float]] = []
+        # Event and ad ids differ from run to run: a restarted feed on a broker that kept
+        # the last run's events is not taken for duplicates, nor its ads for older reports.
+        self.run_id = f"{int(time.time()):x}"
+        platforms: dict[str, list[str]] = {}
+        for account in self.accounts:
+            platforms.setdefault(account.brand, []).append(account.platform)
+        self.business = BusinessTraffic(config, platforms, self.rng, self.run_id)
 
     def _id(self) -> str:
         return uuid.UUID(int=self.rng.getrandbits(128)).hex
 
+    def _emit(self, kind: str, brand: str, platform: str, ts: float, /,
+              **fields: Any) -> dict[str, Any]:
+        return {"type": kind, "event_id": f"{self.run_id}-{self._id()}", "ts": ts,
+                "platform": platform, "brand": brand, **fields}
+
     def _event(self, kind: str, owner: _Account, ts: float, **fields: Any) -> dict[str, Any]:
-        return {"type": kind, "event_id": self._id(), "ts": ts, "platform": owner.platform,
-                "brand": owner.brand, **fields}
+        return self._emit(kind, owner.brand, owner.platform, ts, **fields)
 
     def _daily_factor(self, now: float) -> float:
         hour = (now / 3600 + 3) % 24  # Moscow time: quiet at night, busy in the evening
@@ -112,6 +126,7 @@ class DemoFeeder:
                                               action=action))
             events.extend(self._messages(account, now, seconds * rhythm))
             events.extend(self._mentions(account, now, seconds * rhythm))
+        events.extend(self.business.tick(self._emit, now, seconds, rhythm, self._poisson))
         return events
 
     def _snapshot(self, account: _Account, post: _Post, now: float) -> dict[str, Any]:
