@@ -2,7 +2,8 @@
 
 Per brand, one campaign runs two ads on one of the brand's platforms; its ad account
 reports each ad's cumulative spend, impressions, reach and clicks about every half
-minute, so spend grows through the day at the feed's daily rhythm. Most ad clicks
+minute, so spend grows through the day at the feed's daily rhythm. The feed starts
+with the campaign's last ten minutes (``DemoFeeder.history``). Most ad clicks
 land on the website as visits carrying the campaign; every platform of the brand
 also sends organic visits. Some visits that do not bounce convert a little later:
 leads, signups and purchases (with a value in the brand's currency), part of them
@@ -30,7 +31,8 @@ REPORT_SECONDS = 30  # how often an ad account's report is polled, on average
 # (kind, share of conversions, share of them by new customers, purchase value in dollars)
 KINDS = (("lead", 0.45, 0.0, None), ("signup", 0.25, 0.8, None),
          ("purchase", 0.25, 0.6, (15.0, 120.0)), ("other", 0.05, 0.0, None))
-CONVERTING = 0.1  # share of the visits that do not bounce which convert
+# Shares of the visits that do not bounce which convert: an ad's visitors came for its offer.
+CONVERTING = {"campaign": 0.15, "organic": 0.08}
 
 Emit = Callable[..., dict[str, Any]]  # (kind, brand, platform, ts, **fields) -> event
 
@@ -71,6 +73,7 @@ class BusinessTraffic:
 
     def __init__(self, config: Config, platforms: dict[str, list[str]], rng: random.Random,
                  run_id: str) -> None:
+        """``platforms``: each brand's, the first one its campaign's."""
         self.rng = rng
         self.platforms = platforms
         self.currency = {brand: b.currency for brand, b in config.brands.items()}
@@ -80,7 +83,7 @@ class BusinessTraffic:
             campaign = rng.choice(CAMPAIGNS)
             for n in (1, 2):  # a new ad per run: its first report counts from zero
                 self.ads.append(_Ad(brand, own[0], f"{brand}-ads", f"{campaign}-{run_id}-{n}",
-                                    campaign, round(rng.uniform(4.0, 8.0) * dollar, 2),
+                                    campaign, round(rng.uniform(6.0, 10.0) * dollar, 2),
                                     rng.uniform(0.008, 0.016)))
         self._converting: list[_Visitor] = []
 
@@ -122,7 +125,7 @@ class BusinessTraffic:
             duration = self.rng.expovariate(1 / 150)
             fields.update(duration_seconds=round(duration, 1),
                           pages=2 + int(self.rng.expovariate(1 / 2.5)))
-            if self.rng.random() < CONVERTING:  # converts during the visit
+            if self.rng.random() < CONVERTING["campaign" if campaign else "organic"]:
                 self._converting.append(_Visitor(brand, platform, campaign, new_visitor,
                                                  now + duration * self.rng.random()))
         return emit("visit", brand, platform, now, **fields)

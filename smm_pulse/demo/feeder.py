@@ -24,6 +24,10 @@ from smm_pulse.demo.business import BusinessTraffic
 from smm_pulse.sdk import CollectorClient
 
 PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
+# The campaigns started this long before the feed, whose first batches send that history:
+# business KPIs show at once instead of after the first visitors converted.
+WARM_UP_SECONDS = 600
+BATCH_EVENTS = 500  # per message at most (the history is thousands)
 MENTION_TEXTS = {
     "ru": [
         ("Отличное приложение у {b}, перевод за секунду!", 0.7),
@@ -129,6 +133,12 @@ class DemoFeeder:
         events.extend(self.business.tick(self._emit, now, seconds, rhythm, self._poisson))
         return events
 
+    def history(self, now: float) -> list[dict[str, Any]]:
+        """The business events of the ``WARM_UP_SECONDS`` before ``now``, in time order."""
+        return [event for ago in range(WARM_UP_SECONDS, 0, -1)
+                for event in self.business.tick(self._emit, now - ago, 1.0,
+                                                self._daily_factor(now - ago), self._poisson)]
+
     def _snapshot(self, account: _Account, post: _Post, now: float) -> dict[str, Any]:
         age_hours = (now - post.published_at) / 3600
         progress = 1 - math.exp(-age_hours * 3)  # most engagement arrives in the first hour
@@ -193,13 +203,19 @@ class DemoFeeder:
 
     def run(self, interval: float = 1.0) -> None:
         with CollectorClient(self.bootstrap, self.config.topics, self.config.kafka) as client:
+            self._send(client, self.history(time.time()))
             while not self._stop.wait(interval):
-                by_brand: dict[str, list[dict[str, Any]]] = {}
-                for event in self.tick(time.time(), interval):
-                    by_brand.setdefault(event["brand"], []).append(event)
-                for batch in by_brand.values():
-                    client.send(batch)
-                client.flush()
+                self._send(client, self.tick(time.time(), interval))
+
+    @staticmethod
+    def _send(client: CollectorClient, events: list[dict[str, Any]]) -> None:
+        by_brand: dict[str, list[dict[str, Any]]] = {}
+        for event in events:
+            by_brand.setdefault(event["brand"], []).append(event)
+        for batch in by_brand.values():
+            for start in range(0, len(batch), BATCH_EVENTS):
+                client.send(batch[start:start + BATCH_EVENTS])
+        client.flush()
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="demo-feeder", daemon=True)

@@ -1,6 +1,6 @@
-"""The demo feed's business events are valid and agree with each other: ad clicks drive the
-campaign's visits, spend only grows, conversions follow visits, money is in each brand's
-currency."""
+"""The demo feed's business events, its history before the start included, are valid and
+agree with each other: ad clicks drive the campaign's visits, spend only grows, conversions
+follow visits, money is in each brand's currency."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ MINUTES = 10
 def fed() -> tuple[list[dict], dict[str, str]]:
     config = load_config(default_config_path())
     feeder = DemoFeeder(config, "unused:9092")
-    events = [e for second in range(MINUTES * 60)
-              for e in feeder.tick(START + second, 1.0)]
+    events = feeder.history(START) + [e for second in range(MINUTES * 60)
+                                      for e in feeder.tick(START + second, 1.0)]
     return events, {brand: b.currency for brand, b in config.brands.items()}
 
 
