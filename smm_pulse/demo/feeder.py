@@ -2,8 +2,10 @@
 
 Every second it sends, per brand, a batch through the collector SDK: follower
 snapshots, post snapshots whose counters grow and level off, webhook
-interactions, customer messages and replies, and mentions in Russian and
-English whose volume follows a daily rhythm with occasional spikes.
+interactions, customer messages and replies, mentions in Russian and English
+whose volume follows a daily rhythm with occasional spikes, and business
+outcomes (``smm_pulse.demo.business``): website visits from the platforms, the
+conversions that follow them and the snapshots of an ad campaign driving them.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from importlib import resources
 from typing import Any
 
 from smm_pulse.config import Config
+from smm_pulse.demo.business import BusinessTraffic
 from smm_pulse.sdk import CollectorClient
 
 PLATFORMS = ("vk", "telegram", "instagram", "x", "youtube")
+# The campaigns started this long before the feed, whose first batches send that history:
+# business KPIs show at once instead of after the first visitors converted.
+WARM_UP_SECONDS = 600
+BATCH_EVENTS = 500  # per message at most (the history is thousands)
 MENTION_TEXTS = {
     "ru": [
         ("Отличное приложение у {b}, перевод за секунду!", 0.7),
@@ -78,13 +85,24 @@ class DemoFeeder:
         ]
         self._spike_until: dict[str, float] = {}
         self._open_threads: list[tuple[_Account, str, float]] = []
+        # Event and ad ids differ from run to run: a restarted feed on a broker that kept
+        # the last run's events is not taken for duplicates, nor its ads for older reports.
+        self.run_id = f"{int(time.time()):x}"
+        platforms: dict[str, list[str]] = {}
+        for account in self.accounts:
+            platforms.setdefault(account.brand, []).append(account.platform)
+        self.business = BusinessTraffic(config, platforms, self.rng, self.run_id)
 
     def _id(self) -> str:
         return uuid.UUID(int=self.rng.getrandbits(128)).hex
 
+    def _emit(self, kind: str, brand: str, platform: str, ts: float, /,
+              **fields: Any) -> dict[str, Any]:
+        return {"type": kind, "event_id": f"{self.run_id}-{self._id()}", "ts": ts,
+                "platform": platform, "brand": brand, **fields}
+
     def _event(self, kind: str, owner: _Account, ts: float, **fields: Any) -> dict[str, Any]:
-        return {"type": kind, "event_id": self._id(), "ts": ts, "platform": owner.platform,
-                "brand": owner.brand, **fields}
+        return self._emit(kind, owner.brand, owner.platform, ts, **fields)
 
     def _daily_factor(self, now: float) -> float:
         hour = (now / 3600 + 3) % 24  # Moscow time: quiet at night, busy in the evening
@@ -112,7 +130,14 @@ class DemoFeeder:
                                               action=action))
             events.extend(self._messages(account, now, seconds * rhythm))
             events.extend(self._mentions(account, now, seconds * rhythm))
+        events.extend(self.business.tick(self._emit, now, seconds, rhythm, self._poisson))
         return events
+
+    def history(self, now: float) -> list[dict[str, Any]]:
+        """The business events of the ``WARM_UP_SECONDS`` before ``now``, in time order."""
+        return [event for ago in range(WARM_UP_SECONDS, 0, -1)
+                for event in self.business.tick(self._emit, now - ago, 1.0,
+                                                self._daily_factor(now - ago), self._poisson)]
 
     def _snapshot(self, account: _Account, post: _Post, now: float) -> dict[str, Any]:
         age_hours = (now - post.published_at) / 3600
@@ -178,13 +203,19 @@ class DemoFeeder:
 
     def run(self, interval: float = 1.0) -> None:
         with CollectorClient(self.bootstrap, self.config.topics, self.config.kafka) as client:
+            self._send(client, self.history(time.time()))
             while not self._stop.wait(interval):
-                by_brand: dict[str, list[dict[str, Any]]] = {}
-                for event in self.tick(time.time(), interval):
-                    by_brand.setdefault(event["brand"], []).append(event)
-                for batch in by_brand.values():
-                    client.send(batch)
-                client.flush()
+                self._send(client, self.tick(time.time(), interval))
+
+    @staticmethod
+    def _send(client: CollectorClient, events: list[dict[str, Any]]) -> None:
+        by_brand: dict[str, list[dict[str, Any]]] = {}
+        for event in events:
+            by_brand.setdefault(event["brand"], []).append(event)
+        for batch in by_brand.values():
+            for start in range(0, len(batch), BATCH_EVENTS):
+                client.send(batch[start:start + BATCH_EVENTS])
+        client.flush()
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="demo-feeder", daemon=True)

@@ -1,8 +1,9 @@
 """A reference feed for end-to-end tests and the KPI values it must produce.
 
 Covers the contract's section 2: batches, both time formats, duplicate event
-ids, out-of-order and replayed snapshots, old posts, unlikes, several accounts,
-NFC brands, and every kind of bad input next to good neighbours.
+ids, out-of-order and replayed snapshots (posts and ads), old posts, unlikes,
+several accounts, NFC brands, visits and conversions, and every kind of bad
+input next to good neighbours.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.integration.conftest import Samples, value
 
 CONFIG = """
 brands:
-  acme: {competitors: [globex]}
+  acme: {competitors: [globex], currency: RUB}
   globex: {}
   Café: {}
 windows: [5m, 1h, 24h]
@@ -44,10 +45,10 @@ class Feed:
         self.rejections: list[str] = []
         self._n = 0
 
-    def event(self, kind: str, brand: str = "acme", platform: str = "vk", ago: float = 30,
+    def event(self, type_: str, /, brand: str = "acme", platform: str = "vk", ago: float = 30,
               event_id: str | None = None, **fields: object) -> dict:
         self._n += 1
-        return {"type": kind, "event_id": event_id or f"ev-{self._n}", "ts": self.now - ago,
+        return {"type": type_, "event_id": event_id or f"ev-{self._n}", "ts": self.now - ago,
                 "platform": platform, "brand": brand, **fields}
 
     def good(self, *events: dict, batch: bool = False, duplicates: int = 0) -> None:
@@ -125,6 +126,24 @@ def build_feed(now: float) -> Feed:
     feed.good(m1, duplicates=1)
     feed.good(e("mention", brand="globex", platform="x", text="globex"),
               e("mention", brand="globex", platform="x", text="globex!"), batch=True)
+    # Business outcomes: visits, the conversions after them, and an ad's reports: one
+    # older than the kept one arriving late, one polled again under a new id.
+    bounced = e("visit", bounced=True, new_visitor=True, duration_seconds=10, pages=1, ago=55)
+    feed.good(bounced,
+              e("visit", campaign="spring", duration_seconds=50.5, pages=4, ago=50),
+              e("visit", ts=rfc3339(now - 45)), batch=True)
+    feed.good(bounced, duplicates=1)
+    feed.good(e("conversion", kind="lead", campaign="spring", ago=40),
+              e("conversion", kind="purchase", value=1000.25, currency="RUB", new_customer=True,
+                ago=35),
+              e("conversion", kind="signup", new_customer=True, ago=30), batch=True)
+    ad = dict(account="cabinet", ad_id="a1", campaign="spring")
+    feed.good(e("ad_metrics", spend=100.0, clicks=10, impressions=2000, reach=1500, ago=60,
+                **ad))
+    report = dict(spend=250.5, clicks=30, currency="RUB", ago=30, **ad)
+    feed.good(e("ad_metrics", impressions=5000, **report))
+    feed.good(e("ad_metrics", spend=999.0, clicks=999, ago=45, **ad))
+    feed.good(e("ad_metrics", **report))  # impressions absent: kept at 5000
     # Bad input, each kind of section 2: it lands in the DLQ, its neighbours count.
     feed.bad("malformed_json", TRUNCATED)
     feed.bad("malformed_json", b'{"type": "mention", "sentiment": NaN}')
@@ -152,6 +171,8 @@ def build_feed(now: float) -> Feed:
                                       event_id="z" * 129))
     feed.bad_event("future_timestamp", e("interaction", account="main", action="like",
                                          ago=-3600))
+    feed.bad_event("currency_mismatch", e("conversion", kind="purchase", value=10.0,
+                                          currency="USD"))
     # An invalid event is rejected even though its id was accepted before.
     feed.bad_event("invalid_field", {**like3, "count": 0})
     return feed
@@ -201,6 +222,29 @@ EXPECTED_WINDOW = {
         "smm_audience_growth_ratio": 0,
     },
 }
+SPEND = 250.5  # the ad's newest totals: its first report and the difference after it, in W
+# Business KPIs of acme on vk in every window: 3 visits, 3 conversions, revenue 1000.25.
+EXPECTED_BUSINESS = {
+    "smm_window_visits": 3,
+    "smm_bounce_rate_ratio": 1 / 3,
+    "smm_new_visitors_ratio": 1 / 3,
+    "smm_visit_duration_seconds": (10 + 50.5) / 2,
+    "smm_conversion_rate_ratio": 1,
+    "smm_window_ad_clicks": 30,
+    "smm_window_ad_impressions": 5000,
+    "smm_roi_ratio": (1000.25 - SPEND) / SPEND,
+    "smm_roas_ratio": 1000.25 / SPEND,
+    ("smm_window_conversions", "kind", "lead"): 1,
+    ("smm_window_conversions", "kind", "signup"): 1,
+    ("smm_window_conversions", "kind", "purchase"): 1,
+    ("smm_window_conversions", "kind", "other"): 0,
+    ("smm_window_revenue", "currency", "RUB"): 1000.25,
+    ("smm_window_ad_spend", "currency", "RUB"): SPEND,
+    ("smm_cost_per_click", "currency", "RUB"): SPEND / 30,
+    ("smm_cost_per_mille", "currency", "RUB"): SPEND / 5000 * 1000,
+    ("smm_cost_per_lead", "currency", "RUB"): SPEND,
+    ("smm_customer_acquisition_cost", "currency", "RUB"): SPEND / 2,
+}
 EXPECTED_CURRENT = {
     ("smm_followers", "acme", "vk"): 4000,
     ("smm_followers", "Café", "instagram"): 200,
@@ -241,6 +285,12 @@ def assert_kpis(samples: Samples) -> None:
         assert rate == pytest.approx(3 / seconds)
     for (metric, brand, platform), expected in EXPECTED_CURRENT.items():
         assert value(samples, metric, brand=brand, platform=platform) == expected, metric
+    for kpi, expected in EXPECTED_BUSINESS.items():
+        metric, *label = (kpi,) if isinstance(kpi, str) else kpi
+        for window in WINDOWS:
+            got = value(samples, metric, brand="acme", platform="vk", window=window,
+                        **dict([label] if label else []))
+            assert got == pytest.approx(expected), (kpi, window, got)
 
 
 def outcomes(samples: Samples) -> Counter[str]:

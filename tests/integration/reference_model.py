@@ -25,12 +25,16 @@ COUNTERS = ["likes", "comments", "shares", "saves", "views", "reach", "impressio
 ACTIONS = {"like": ("likes", 1), "unlike": ("likes", -1), "comment": ("comments", 1),
            "share": ("shares", 1), "save": ("saves", 1), "view": ("views", 1),
            "click": ("clicks", 1), "follow": ("follows", 1), "unfollow": ("unfollows", 1)}
+AD_COUNTERS = ["spend", "clicks", "impressions", "reach"]
+CONVERSION_KINDS = ["lead", "signup", "purchase", "other"]
+CAMPAIGNS = ["spring", "black-friday"]
+CURRENCY = {"acme": "RUB", "globex": "USD", "initech": "EUR"}  # globex: the default
 
 CONFIG = """
 brands:
-  acme: {competitors: [globex, initech]}
+  acme: {competitors: [globex, initech], currency: RUB}
   globex: {competitors: [acme]}
-  initech: {}
+  initech: {currency: EUR}
 windows: [5m, 1h, 24h]
 partitions: 4
 """
@@ -49,18 +53,29 @@ def generate(now: float, seed: int) -> Generated:
     events: list[dict[str, Any]] = []
     n = 0
 
-    def new(kind: str, brand: str, platform: str, ts: float, **fields: Any) -> dict[str, Any]:
+    def next_id() -> str:
         nonlocal n
         n += 1
+        return f"g{seed}-{n}"
+
+    def new(type_: str, brand: str, platform: str, ts: float, /, **fields: Any
+            ) -> dict[str, Any]:
         stamp: Any = ts
         if rng.random() < 0.5:
             offset = dt.timezone(dt.timedelta(hours=rng.choice([-5, 0, 3])))
             stamp = dt.datetime.fromtimestamp(ts, offset).isoformat()
-        return {"type": kind, "event_id": f"g{seed}-{n}", "ts": stamp, "platform": platform,
+        return {"type": type_, "event_id": next_id(), "ts": stamp, "platform": platform,
                 "brand": brand, **fields}
 
     def recent() -> float:
         return now - rng.uniform(1, 120)
+
+    def maybe(**fields: Any) -> dict[str, Any]:
+        """Each field or its absence (the contract's default), at random."""
+        return {k: v for k, v in fields.items() if rng.random() < 0.7}
+
+    def money() -> float:
+        return rng.randint(0, 500_000) / 100
 
     for brand in BRANDS:
         for platform in PLATFORMS:
@@ -90,6 +105,29 @@ def generate(now: float, seed: int) -> Generated:
                 extra = {"sentiment": round(rng.uniform(-1, 1), 3)} if rng.random() < 0.7 else {}
                 events.append(new("mention", brand, platform, recent(),
                                   text=rng.choice(MENTION_TEXTS), **extra))
+            for _ in range(rng.randint(0, 8)):
+                events.append(new("visit", brand, platform, recent(), **maybe(
+                    campaign=rng.choice(CAMPAIGNS), bounced=rng.random() < 0.4,
+                    new_visitor=rng.random() < 0.5, duration_seconds=rng.randint(0, 6000) / 10,
+                    pages=rng.randint(1, 9))))
+            for _ in range(rng.randint(0, 4)):
+                events.append(new("conversion", brand, platform, recent(),
+                                  kind=rng.choice(CONVERSION_KINDS), **maybe(
+                                      value=money(), currency=CURRENCY[brand],
+                                      campaign=rng.choice(CAMPAIGNS),
+                                      new_customer=rng.random() < 0.5)))
+            for ad in range(rng.randint(0, 2)):  # ads of this feed only: spend only grows
+                totals = {c: 0.0 if c == "spend" else 0 for c in AD_COUNTERS}
+                for _ in range(rng.randint(1, 4)):
+                    totals = {c: v + (money() if c == "spend" else rng.randint(0, 300))
+                              for c, v in totals.items()}
+                    snapshot = new("ad_metrics", brand, platform, recent(),
+                                   account=f"{brand}-ads", ad_id=f"ad{seed}-{ad}",
+                                   **maybe(campaign=rng.choice(CAMPAIGNS),
+                                           currency=CURRENCY[brand], **totals))
+                    events.append(snapshot)
+                    if rng.random() < 0.2:  # the same report polled again, under a new id
+                        events.append({**snapshot, "event_id": next_id()})
     rng.shuffle(events)  # arrival order differs from event time: out-of-order snapshots
     events += [dict(e) for e in rng.sample(events, k=len(events) // 10)]  # duplicates
     i = 0
@@ -97,8 +135,10 @@ def generate(now: float, seed: int) -> Generated:
         size = rng.choice([1, 1, 3, 10])
         chunk = events[i:i + size]
         i += size
-        if rng.random() < 0.1:
-            chunk = [*chunk, {"type": "interaction", "event_id": "bad"}]  # rejected neighbour
+        if rng.random() < 0.1:  # a rejected neighbour: a missing field, a foreign currency
+            chunk = [*chunk, rng.choice([{"type": "interaction", "event_id": "bad"}, new(
+                "conversion", "acme", "vk", recent(), kind="purchase", value=1.0,
+                currency="USD")])]
         out.lines.append(orjson.dumps(chunk if len(chunk) > 1 or rng.random() < 0.5
                                       else chunk[0]))
         out.total += len(chunk)
@@ -110,15 +150,90 @@ def unix(ts: Any) -> float:
     return float(ts) if not isinstance(ts, str) else dt.datetime.fromisoformat(ts).timestamp()
 
 
+Snapshots = dict[tuple, tuple[float, dict[str, float]]]
+
+
+def snapshot_changes(kept: Snapshots, key: tuple, ts: float, event: dict[str, Any],
+                     counters: list[str]) -> dict[str, float] | None:
+    """What a cumulative snapshot adds (section 2's snapshot rules), None for nothing: the
+    first one its totals (absent counters 0), a newer one its differences from the kept
+    one (absent counters keep their value), an older or equal one nothing."""
+    if key not in kept:
+        kept[key] = (ts, {c: event.get(c, 0) for c in counters})
+        return kept[key][1]
+    if ts <= kept[key][0]:
+        return None
+    before = kept[key][1]
+    kept[key] = (ts, {c: event.get(c, before[c]) for c in counters})
+    return {c: kept[key][1][c] - before[c] for c in counters}
+
+
+def add_business(counters: dict[str, float], e: dict[str, Any], ads: Snapshots) -> bool:
+    """Adds a visit, conversion or ad snapshot to ``counters``; False if it added nothing
+    (a snapshot without changes)."""
+    if e["type"] == "visit":
+        counters["visits"] += 1
+        counters["bounced"] += e.get("bounced", False)
+        counters["new_visitors"] += e.get("new_visitor", False)
+        if "duration_seconds" in e:
+            counters["duration_sum"] += e["duration_seconds"]
+            counters["timed"] += 1
+    elif e["type"] == "conversion":
+        counters[e["kind"]] += 1
+        counters["revenue"] += e.get("value", 0)
+        counters["new_customers"] += e.get("new_customer", False)
+    else:
+        key = (e["brand"], e["platform"], e["account"], e["ad_id"])
+        changes = snapshot_changes(ads, key, unix(e["ts"]), e, AD_COUNTERS)
+        if not changes or not any(changes.values()):
+            return False
+        for c, change in changes.items():
+            counters[f"ad_{c}"] += change
+    return True
+
+
+def business_kpis(c: dict[str, float], currency: str
+                  ) -> list[tuple[str, float | None, dict[str, str]]]:
+    """(metric, value or None where absent, labels besides brand, platform and window)."""
+
+    def div(a: float, b: float) -> float | None:
+        return a / b if b > 0 else None
+
+    money = {"currency": currency}
+    spend = c["ad_spend"]
+    return [
+        ("smm_window_visits", c["visits"], {}),
+        ("smm_bounce_rate_ratio", div(c["bounced"], c["visits"]), {}),
+        ("smm_new_visitors_ratio", div(c["new_visitors"], c["visits"]), {}),
+        ("smm_visit_duration_seconds", div(c["duration_sum"], c["timed"]), {}),
+        *(("smm_window_conversions", c[kind], {"kind": kind}) for kind in CONVERSION_KINDS),
+        ("smm_conversion_rate_ratio",
+         div(sum(c[kind] for kind in CONVERSION_KINDS), c["visits"]), {}),
+        ("smm_window_revenue", c["revenue"], money),
+        ("smm_window_ad_spend", spend, money),
+        ("smm_window_ad_clicks", c["ad_clicks"], {}),
+        ("smm_window_ad_impressions", c["ad_impressions"], {}),
+        ("smm_cost_per_click", div(spend, c["ad_clicks"]), money),
+        ("smm_cost_per_mille", div(spend * 1000, c["ad_impressions"]), money),
+        ("smm_cost_per_lead", div(spend, c["lead"]), money),
+        ("smm_customer_acquisition_cost", div(spend, c["new_customers"]), money),
+        ("smm_roi_ratio", div(c["revenue"] - spend, spend), {}),
+        ("smm_roas_ratio", div(c["revenue"], spend), {}),
+    ]
+
+
 def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, float]:
-    """(metric, brand, platform or None, window or None, stat or None) -> value, all windows."""
+    """(metric, brand, platform or None, window or None, other labels or None) -> value, all
+    windows; other labels are a sorted tuple of (name, value), e.g. (("stat", "p90"),)."""
     first: dict[tuple[str, str], dict[str, Any]] = {}
     for e in events:
         first.setdefault((e["brand"], e["event_id"]), e)
     accepted = list(first.values())
 
     gained: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    posts: dict[tuple, tuple[float, dict[str, int]]] = {}
+    posts: Snapshots = {}
+    ads: Snapshots = {}
+    business: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     snapshots: dict[tuple, list[tuple[float, int]]] = defaultdict(list)
     mentions: dict[tuple[str, str], list[float]] = defaultdict(list)
     threads: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: {"in": [], "out": []})
@@ -129,19 +244,18 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
             gained[pair][counter] += sign * e["count"]
         elif e["type"] == "post_metrics":
             key = (*pair, e["account"], e["post_id"])
-            if key not in posts:
-                totals = {c: e.get(c, 0) for c in COUNTERS}
-                posts[key] = (ts, totals)
-                published = e.get("published_at")
-                if published is None or unix(published) >= now - 86400:
-                    for c, v in totals.items():
-                        gained[pair][c] += v
-            elif ts > posts[key][0]:
-                kept = posts[key][1]
-                totals = {c: e.get(c, kept[c]) for c in COUNTERS}
-                for c in COUNTERS:
-                    gained[pair][c] += totals[c] - kept[c]
-                posts[key] = (ts, totals)
+            first = key not in posts
+            changes = snapshot_changes(posts, key, ts, e, COUNTERS)
+            published = e.get("published_at")
+            # a first snapshot published before the longest window only sets the baseline
+            if changes is not None and not (
+                    first and published is not None and unix(published) < now - 86400):
+                for c, change in changes.items():
+                    gained[pair][c] += change
+        elif e["type"] in ("visit", "conversion", "ad_metrics"):
+            counters = business.get(pair, defaultdict(float))
+            if add_business(counters, e, ads):
+                business[pair] = counters  # a pair's series exist once something counted
         elif e["type"] == "account_metrics":
             snapshots[(*pair, e["account"])].append((ts, e["followers"]))
         elif e["type"] == "mention":
@@ -156,12 +270,13 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
     windows = ["5m", "1h", "24h"]
 
     def put(metric: str, pair: tuple[str, str] | tuple[str], value: float | None,
-            stat: str | None = None, windowed: bool = True) -> None:
+            labels: dict[str, str] | None = None, windowed: bool = True) -> None:
         if value is None:
             return
         platform = pair[1] if len(pair) > 1 else None
         for w in windows if windowed else [None]:
-            result[metric, pair[0], platform, w, stat] = value
+            result[metric, pair[0], platform, w, tuple(sorted((labels or {}).items())) or None] \
+                = value
 
     def div(a: float, b: float) -> float | None:
         return a / b if b > 0 else None
@@ -224,7 +339,10 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
         put("smm_window_answered_messages", pair, len(times))
         put("smm_window_unanswered_messages", pair, unanswered[pair])
         if times:
-            put("smm_response_time_seconds", pair, sum(times) / len(times), stat="mean")
+            put("smm_response_time_seconds", pair, sum(times) / len(times), {"stat": "mean"})
             put("smm_response_time_seconds", pair, times[math.ceil(0.9 * len(times)) - 1],
-                stat="p90")
+                {"stat": "p90"})
+    for pair, counters in business.items():
+        for metric, value, labels in business_kpis(counters, CURRENCY[pair[0]]):
+            put(metric, pair, value, labels)
     return result

@@ -1,7 +1,9 @@
 """The service's /metrics equals an independent computation of every KPI for a generated feed.
 
 The generated set has batches, both time formats, duplicates, out-of-order
-snapshots, old posts, unlikes, several accounts per brand, threads and bad events.
+snapshots, old posts, unlikes, several accounts per brand, threads, website visits,
+conversions, ad snapshots (reordered, polled again) in three currencies, and bad
+events (a foreign currency among them).
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ FRESHNESS = "smm_newest_event_timestamp_seconds"
 
 
 def kpi_samples(samples: Samples) -> dict[tuple, float]:
+    """Keyed as ``expected_metrics`` keys its values."""
     found = {}
     for (name, labels), v in samples.items():
         got = dict(labels)
         if "brand" in got and not name.endswith("_created"):
-            found[name, got["brand"], got.get("platform"), got.get("window"),
-                  got.get("stat")] = v
+            others = tuple(sorted((k, x) for k, x in got.items()
+                                  if k not in ("brand", "platform", "window")))
+            found[name, got["brand"], got.get("platform"), got.get("window"), others or None] = v
     return found
 
 

@@ -3,64 +3,24 @@ and a crash after any changelog write change nothing."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-import orjson
 import pytest
 
 from smm_pulse.agents.business import Business
-from smm_pulse.agents.family import Batch
-from smm_pulse.agents.ingest import Packer
 from smm_pulse.kpi.catalog import Family
-from smm_pulse.streams.events import Declared, Event, parse_message
-from smm_pulse.streams.internal import decode
-from tests.unit.agents.test_crash_recovery import (
-    NOW,
-    StubApp,
-    crash_points,
-    one_brand_pipeline,
-    restored_prefix,
+from smm_pulse.streams.events import Event
+from tests.unit.agents.harness import (
+    FamilyWorker,
+    assert_changes_kept_across_a_rebalance_reach_the_changelog,
+    assert_every_crash_replays_exactly,
+    events,
 )
 
-
-class Worker:
-    """The business family with duplicate detection, as its agent runs it."""
-
-    def __init__(self, restored: dict[str, dict[str, Any]]) -> None:
-        self.pipeline = one_brand_pipeline()
-        self.app: StubApp = self.pipeline.app  # type: ignore[assignment]
-        self.business = Business(self.pipeline)
-        self.seen = self.pipeline.seen_ids(Family.BUSINESS)
-        self.flushes: list[tuple[int, int]] = []  # (changelog length, offset to commit)
-        for name, records in restored.items():
-            self.app.tables[name].data.update(records)
-            for key, value in records.items():
-                for listener in self.pipeline.restore_listeners[Family.BUSINESS]:
-                    listener(key, value)
-
-    def run(self, numbered: list[tuple[int, list[Event]]], flush_every: int = 1) -> Any:
-        for i, (offset, events) in enumerate(numbered, start=1):
-            packer = Packer(lambda _brand: 0)
-            packer.add("smm.engagement", events, size=0)
-            [(family, _partition, body)] = packer.messages()
-            assert family is Family.BUSINESS
-            fresh, _duplicates = self.seen.split(0, offset, decode(body).blocks)
-            if fresh:
-                blocks = {type(block): block for block in fresh["acme"]}
-                self.business.handle(Batch(offset, "acme", blocks, NOW))
-            if i % flush_every == 0 or i == len(numbered):
-                self.pipeline.flush_state()
-                [table] = self.app.tables.values()
-                self.flushes.append((len(table.log), offset + 1))
-        return self.business.views(NOW)
-
-
-def event(type_: str, n: int, ago: float, **fields: Any) -> Event:
-    raw = {"type": type_, "event_id": f"e{n}", "ts": NOW - ago, "brand": "acme",
-           "platform": "vk", **fields}
-    parsed = parse_message(orjson.dumps(raw), Declared(lambda _brand: True), NOW)
-    assert not parsed.rejected, parsed.rejected
-    return parsed.accepted[0]
+# The business family, as its agent runs it: Worker(restored tables).
+Worker = partial(FamilyWorker, Family.BUSINESS, Business)
+event = events()
 
 
 def ad(n: int, ago: float, **totals: Any) -> Event:
@@ -104,15 +64,21 @@ def test_replaying_every_batch_changes_nothing():
     assert worker.run(numbered) == expected
 
 
-@pytest.mark.parametrize("flush_every", [1, 2])
+@pytest.mark.parametrize("flush_every", [1, 2, 3])
 def test_a_crash_after_any_changelog_write_replays_to_exact_values(flush_every):
-    numbered = list(enumerate(batches()))
-    uninterrupted = Worker({})
-    expected = uninterrupted.run(numbered, flush_every)
-    [(name, table)] = uninterrupted.app.tables.items()
-    for cut in crash_points(len(table.log)):
-        restored = {name: restored_prefix(table.log, cut)}
-        commits = [0] + [offset for end, offset in uninterrupted.flushes if end <= cut]
-        for replay_from in set(commits[-2:]):
-            replayed = Worker(restored).run(numbered[replay_from:], flush_every)
-            assert replayed == expected, (cut, replay_from)
+    expected = assert_every_crash_replays_exactly(Worker, list(enumerate(batches())),
+                                                  flush_every)
+    assert expected["acme", "vk"]["1h"].gained["ad_spend"] == 40.0  # the run did count
+
+
+def test_changes_of_a_partition_kept_across_a_rebalance_reach_the_changelog():
+    assert_changes_kept_across_a_rebalance_reach_the_changelog(Worker,
+                                                               list(enumerate(batches())))
+
+
+def test_all_business_state_lives_in_one_table_and_ads_are_written_after_their_counters():
+    worker = Worker({})
+    worker.run(list(enumerate(batches())), flush_every=len(batches()))
+    sections = worker.flushed_sections()
+    assert set(sections) == {"buckets", "ads", "seen"}
+    assert sections.index("ads") > max(i for i, s in enumerate(sections) if s == "buckets")

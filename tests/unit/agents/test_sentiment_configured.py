@@ -23,7 +23,7 @@ from smm_pulse.kpi.catalog import Family
 from smm_pulse.sentiment import Sentiment, scorer
 from smm_pulse.sentiment.rules import RuleScorer
 from smm_pulse.streams.internal import Mentions, Packed, encoded
-from tests.unit.agents.test_crash_recovery import StubApp, one_brand_pipeline
+from tests.unit.agents.harness import StubApp, one_brand_pipeline
 
 COMPLAINT = "Третий день не могут вернуть деньги, поддержка молчит"
 PRAISE = "Not bad at all, support fixed it in 5 minutes"

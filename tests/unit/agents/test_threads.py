@@ -9,7 +9,8 @@ from smm_pulse.agents.response_time import Threads
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.streams.internal import Messages
-from tests.unit.agents.test_crash_recovery import NOW, event, one_brand_pipeline
+from tests.unit.agents.harness import NOW, one_brand_pipeline
+from tests.unit.agents.test_crash_recovery import event
 
 
 def threads_of_one_brand() -> tuple[Threads, Pipeline]:

@@ -11,14 +11,8 @@ from smm_pulse.kpi.catalog import Family
 from smm_pulse.state.author_sketches import AuthorSketches
 from smm_pulse.streams.internal import Mentions
 from smm_pulse.windows import grain_seconds
-from tests.unit.agents.test_crash_recovery import (
-    NOW,
-    Worker,
-    crash_points,
-    event,
-    one_brand_pipeline,
-    restored_prefix,
-)
+from tests.unit.agents.harness import NOW, crash_points, one_brand_pipeline, restored_prefix
+from tests.unit.agents.test_crash_recovery import Worker, event
 
 
 def post_batches() -> list[list[Any]]:

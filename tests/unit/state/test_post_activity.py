@@ -5,7 +5,7 @@ from __future__ import annotations
 from smm_pulse.contributions import post_key
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.state.post_activity import PostActivity
-from tests.unit.agents.test_crash_recovery import NOW, one_brand_pipeline
+from tests.unit.agents.harness import NOW, one_brand_pipeline
 
 
 def activity(limit: int) -> PostActivity:
