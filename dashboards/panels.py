@@ -47,6 +47,7 @@ KPI_SELECTORS = {
     Scope.CURRENT: f'{BRAND_MATCHER}, platform=~"$platform"',
     Scope.TOTAL: f'{BRAND_MATCHER}, platform=~"$platform"',
     Scope.BRAND_WINDOW: f'{BRAND_MATCHER}, window="$window"',
+    Scope.CAMPAIGN_WINDOW: f'{BRAND_MATCHER}, window="$window"',
 }
 
 # Age of the newest event: green while fresh, orange after 15 min, red after an hour.
@@ -131,7 +132,8 @@ def kpi_expr(kpi: Kpi) -> str:
 
 
 def kpi_legend(kpi: Kpi) -> str:
-    subject = "{{brand}}" if kpi.scope is Scope.BRAND_WINDOW else "{{platform}}"
+    subject = {Scope.BRAND_WINDOW: "{{brand}}",
+               Scope.CAMPAIGN_WINDOW: "{{campaign}}"}.get(kpi.scope, "{{platform}}")
     money = ["{{currency}}"] if kpi.money else []
     return " ".join([subject, *(value for _, value in kpi.const_labels), *money])
 
@@ -140,7 +142,8 @@ def kpi_panel(entries: Sequence[Kpi]) -> timeseries.Panel:
     """One panel per metric; entries of one metric (e.g. mean and p90) share it."""
     first = entries[0]
     counter = first.scope is Scope.TOTAL
-    window = " over $window" if first.scope in (Scope.WINDOW, Scope.BRAND_WINDOW) else ""
+    window = " over $window" if first.scope in (Scope.WINDOW, Scope.BRAND_WINDOW,
+                                                Scope.CAMPAIGN_WINDOW) else ""
     description = " / ".join(dict.fromkeys(k.help for k in entries))
     return timeseries_panel(
         f"{first.title}{window}" + (" (per second)" if counter else ""),
@@ -148,3 +151,17 @@ def kpi_panel(entries: Sequence[Kpi]) -> timeseries.Panel:
         [query(kpi_expr(kpi), kpi_legend(kpi), ref_id=chr(ord("A") + i))
          for i, kpi in enumerate(entries)],
         "per_second" if counter else first.unit)
+
+
+def campaigns_panel(entries: Sequence[Kpi]) -> timeseries.Panel:
+    """KPIs of one unit per declared campaign (``Scope.CAMPAIGN_WINDOW``), in one panel."""
+    def legend(kpi: Kpi) -> str:
+        return " ".join(["{{campaign}}", kpi.title.lower(), *(["{{currency}}"] * kpi.money)])
+
+    return timeseries_panel(
+        f"Campaigns: {' and '.join(k.title.lower() for k in entries)} over $window",
+        "Per campaign declared in the configuration, over all platforms: "
+        + " / ".join(k.help for k in entries) + ".",
+        [query(kpi_expr(kpi), legend(kpi), ref_id=chr(ord("A") + i))
+         for i, kpi in enumerate(entries)],
+        entries[0].unit)

@@ -187,6 +187,11 @@ class Targets(_Strict):
     """Followers summed over platforms by a date."""
 
 
+# A campaign's name: as long as an event's ``campaign`` may be (the contract's bounds).
+CampaignName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MAX_CAMPAIGNS = 50  # per brand: the ``campaign`` label stays bounded
+
+
 class Brand(_Strict):
     """A brand the service tracks; events of undeclared brands are rejected."""
 
@@ -197,6 +202,20 @@ class Brand(_Strict):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = DEFAULT_CURRENCY
     """ISO 4217 code of the brand's money (revenue, ad spend): an event with another
     ``currency`` is rejected (``currency_mismatch``), never converted."""
+    campaigns: list[CampaignName] = Field([], max_length=MAX_CAMPAIGNS)
+    """Campaigns whose business KPIs are also exported per campaign, over all platforms
+    (``smm_campaign_*`` metrics, label ``campaign``): names as the events' ``campaign``
+    carries them (a UTM campaign), compared exactly; 1..128 characters, each listed once, at
+    most 50 (each adds about 20 series per window). Events of any other campaign count in
+    the brand's figures only."""
+
+    @field_validator("campaigns")
+    @classmethod
+    def _campaigns_listed_once(cls, campaigns: list[str]) -> list[str]:
+        for i, name in enumerate(campaigns):
+            if name in campaigns[:i]:
+                raise ValueError(f"campaign {name!r} is listed twice")
+        return campaigns
 
 
 class Topics(_Strict):

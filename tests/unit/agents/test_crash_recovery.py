@@ -56,9 +56,10 @@ class StubApp:
         return self.tables.setdefault(name, LoggedTable())
 
 
-def one_brand_pipeline(top_lists: bool = False) -> Pipeline:
-    """A pipeline of brand "acme" over logged tables, one partition, windows 5m and 1h."""
-    config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
+def one_brand_pipeline(top_lists: bool = False, **brand: Any) -> Pipeline:
+    """A pipeline of brand "acme" (with ``brand``'s settings) over logged tables, one
+    partition, windows 5m and 1h."""
+    config = Config.model_validate({"brands": {"acme": brand}, "windows": ["5m", "1h"],
                                     "partitions": 1, "top_lists": top_lists})
     names = TopicNames((config.topics.engagement, config.topics.mentions), config.app_id)
     return Pipeline(config, StubApp([names.family(f) for f in Family]), names)  # type: ignore[arg-type]
