@@ -149,6 +149,9 @@ def test_cost_per_follower_reads_the_engagement_familys_follows_joined_to_the_sp
     assert (kpi.family, kpi.joins) == (Family.BUSINESS, Family.ENGAGEMENT)
     spend, follows = View({"ad_spend": 120.0}, None, 3600), View({"follows": 40}, 900, 3600)
     assert kpi.value(spend.joined(follows)) == 3.0
+    # The view stays its own family's but for the counters added (its own win).
+    assert spend.joined(follows) == View({"ad_spend": 120.0, "follows": 40}, None, 3600)
+    assert spend.joined(View({"ad_spend": 1.0}, None, 3600)).gained == {"ad_spend": 120.0}
     assert kpi.value(spend) is None  # no follows known: absent
     assert kpi.value(spend.joined(None)) is None
 
