@@ -8,6 +8,8 @@ per lead, CAC, cost per follower, ROI and ROAS (formulas in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.agents.snapshots import Snapshots
 from smm_pulse.config import duration_seconds
@@ -49,7 +51,7 @@ class Business:
             # An ad has no publication time: a first snapshot counts at its ts. What a
             # snapshot adds counts toward the campaign that snapshot names.
             def add_to_campaign(_platform: str, campaign: str | None, at: float,
-                                changes: list[float]) -> None:
+                                changes: Sequence[float]) -> None:
                 if campaign is not None:
                     by_campaign.add_post_changes(campaign, at, changes, AD_CELLS)
 

@@ -34,7 +34,7 @@ class Snapshots:
         self.retention_seconds = retention_seconds
 
     def fold(self, batch: Batch, platforms: Iterable[str], accounts: Iterable[str],
-             items: Iterable[str], times: Iterable[float],
+             items: Sequence[str], times: Iterable[float],
              published: Iterable[float | None], counters: Iterable[Sequence[float | None]],
              horizon: float, add: AddChanges, add_item: AddItemChanges | None = None,
              item_of: Iterable[Any] | None = None) -> None:
