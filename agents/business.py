@@ -2,15 +2,18 @@
 
 Feeds visits, bounce rate, new visitors, visit duration, conversions and
 conversion rate, revenue, ad spend, clicks and impressions, CPC, CPM, cost
-per lead, CAC, ROI and ROAS (formulas in ``smm_pulse.kpi.formulas``).
+per lead, CAC, cost per follower, ROI and ROAS (formulas in
+``smm_pulse.kpi.formulas``), per platform and per declared campaign.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.agents.snapshots import Snapshots
 from smm_pulse.config import duration_seconds
-from smm_pulse.contributions import AD_CELLS, GrainSums
+from smm_pulse.contributions import AD_CELLS, GrainSums, declared_campaigns
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.state import Views
@@ -19,12 +22,19 @@ from smm_pulse.windows import grain_seconds
 
 
 class Business:
-    """The business family's state: buckets, and the last snapshot of each ad."""
+    """The business family's state: buckets per platform and per declared campaign, and the
+    last snapshot of each ad."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.horizon_seconds = pipeline.horizon_seconds
         self.grain = grain_seconds(pipeline.windows)
         self.buckets = pipeline.buckets(Family.BUSINESS)
+        # The same counters per (brand, campaign), the campaign in the platform's place; in
+        # the family's table, so flushed in order with the rest (before the ads).
+        self.campaign_buckets = pipeline.buckets(Family.BUSINESS, "campaign-buckets",
+                                                 totals=False)
+        self.campaigns = {name: frozenset(brand.campaigns)
+                          for name, brand in pipeline.config.brands.items()}
         # Ads follow the posts' snapshot rules and retention; baseline, as posts are, so
         # a flush writes the counters before the ad states they came from.
         self.ads = Snapshots(pipeline.section(Family.BUSINESS, "ads", baseline=True),
@@ -34,23 +44,48 @@ class Business:
     def handle(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
         sums = GrainSums(self.grain)
+        declared = self.campaigns.get(batch.brand, frozenset())
+        # What each declared campaign gained, over all platforms.
+        by_campaign = GrainSums(self.grain)
         if ads := batch.get(Ads):
-            # An ad has no publication time: a first snapshot counts at its ts.
+            # An ad has no publication time: a first snapshot counts at its ts. What a
+            # snapshot adds counts toward the campaign that snapshot names.
+            def add_to_campaign(_platform: str, campaign: str | None, at: float,
+                                changes: Sequence[float]) -> None:
+                if campaign is not None:
+                    by_campaign.add_post_changes(campaign, at, changes, AD_CELLS)
+
             self.ads.fold(batch, ads.platform, ads.account, ads.ad_id, ads.ts, [None] * len(ads),
                           ads.counters(), horizon,
                           lambda platform, at, changes: sums.add_post_changes(
-                              platform, at, changes, AD_CELLS))
+                              platform, at, changes, AD_CELLS),
+                          add_to_campaign if declared else None,
+                          declared_campaigns(ads.campaign, declared) if declared else None)
         if visits := batch.get(Visits):
             sums.add_visits(visits)
+            if declared:
+                by_campaign.add_visits(visits, declared_campaigns(visits.campaign, declared))
         if conversions := batch.get(Conversions):
             sums.add_conversions(conversions)
+            if declared:
+                by_campaign.add_conversions(
+                    conversions, declared_campaigns(conversions.campaign, declared))
         self.buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
+        if by_campaign.cells:
+            self.campaign_buckets.apply(batch.offset, batch.brand, by_campaign.cells, batch.now)
 
     def views(self, now: float) -> Views:
         return self.buckets.views(now)
+
+    def campaign_views(self, now: float) -> Views:
+        """Views per (brand, campaign) of the campaigns declared now (state written under
+        an earlier configuration may hold others until it expires)."""
+        return {pair: views for pair, views in self.campaign_buckets.views(now).items()
+                if pair[1] in self.campaigns.get(pair[0], ())}
 
 
 def register(pipeline: Pipeline) -> None:
     business = Business(pipeline)
     pipeline.views[Family.BUSINESS] = business.views
+    pipeline.campaign_views[Family.BUSINESS] = business.campaign_views
     register_family_agent(pipeline, Family.BUSINESS, business.handle)

@@ -9,6 +9,7 @@ that makes a replayed batch exact.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from smm_pulse.agents.family import Batch
 from smm_pulse.contributions import PostState, apply_snapshot
@@ -16,8 +17,9 @@ from smm_pulse.state import Parts, Section, expired_entries, is_replayed
 
 # Called with (platform, time the changes count at, changes per counter).
 AddChanges = Callable[[str, float, Sequence[float]], None]
-# The same with the item's id: (platform, item, time, changes per counter).
-AddItemChanges = Callable[[str, str, float, Sequence[float]], None]
+# The same with the item's id, or what ``fold``'s ``item_of`` gives in its place:
+# (platform, item, time, changes per counter).
+AddItemChanges = Callable[[str, Any, float, Sequence[float]], None]
 
 
 class Snapshots:
@@ -32,17 +34,21 @@ class Snapshots:
         self.retention_seconds = retention_seconds
 
     def fold(self, batch: Batch, platforms: Iterable[str], accounts: Iterable[str],
-             items: Iterable[str], times: Iterable[float],
+             items: Sequence[str], times: Iterable[float],
              published: Iterable[float | None], counters: Iterable[Sequence[float | None]],
-             horizon: float, add: AddChanges, add_item: AddItemChanges | None = None) -> None:
+             horizon: float, add: AddChanges, add_item: AddItemChanges | None = None,
+             item_of: Iterable[Any] | None = None) -> None:
         """Hand what the batch's snapshots contribute to ``add``; writes each item once.
 
-        The columns hold one value per snapshot, in the batch's order.
+        The columns hold one value per snapshot, in the batch's order. ``add_item`` gets
+        each snapshot's contribution too, with its item id or, given ``item_of`` (a column),
+        that snapshot's value of it (an ad's campaign).
         """
         states: dict[Parts, PostState | None] = {}
         before: dict[Parts, PostState | None] = {}  # as stored: it becomes "prev" unchanged
-        for platform, account, item, ts, published_at, values in zip(
-                platforms, accounts, items, times, published, counters, strict=True):
+        for platform, account, item, ts, published_at, values, named in zip(
+                platforms, accounts, items, times, published, counters,
+                items if item_of is None else item_of, strict=True):
             key = (batch.brand, platform, account, item)
             if key not in states:
                 states[key] = before[key] = self._kept(key, batch.offset)
@@ -51,7 +57,7 @@ class Snapshots:
             if at is not None:
                 add(platform, at, changes)
                 if add_item is not None:  # per item too (top posts)
-                    add_item(platform, item, at, changes)
+                    add_item(platform, named, at, changes)
         for key, state in states.items():
             self.section[key] = {"o": batch.offset, "s": state, "prev": before[key]}
 

@@ -29,6 +29,7 @@ from smm_pulse.dashboards.panels import (
     DATASOURCE,
     at_least,
     at_most,
+    campaigns_panel,
     freshness_panel,
     goal_value,
     kpi_panel,
@@ -38,7 +39,7 @@ from smm_pulse.dashboards.panels import (
     timeseries_panel,
 )
 from smm_pulse.dashboards.promql import JOB, Variable, any_brand, matcher, selector
-from smm_pulse.kpi.catalog import CATALOG, Family
+from smm_pulse.kpi.catalog import CATALOG, Family, Scope
 from smm_pulse.kpi.goals import (
     AT_LEAST,
     BUSINESS_GOALS,
@@ -53,6 +54,7 @@ UIDS = {"overview": "smm-pulse-overview", "brand": "smm-pulse-brand",
 ROWS = {Family.ENGAGEMENT: "Engagement and audience", Family.MENTIONS: "Mentions and sentiment",
         Family.VOICE: "Share of voice", Family.RESPONSE: "Response time",
         Family.BUSINESS: "Business: traffic, conversions and ad spend"}
+CAMPAIGN_PANEL_METRICS = ("smm_campaign_window_ad_spend", "smm_campaign_window_revenue")
 FRESHNESS_UNIT = "timestamp"  # catalog entries shown as an age, not as a time series
 WINDOW = Variable("window")  # the window chosen on a dashboard
 
@@ -197,9 +199,13 @@ def brand_detail(config: Config) -> dashboard.Dashboard:
     benchmarked = {metric for brand in config.brands.values() for metric in brand.benchmarks}
     for family in Family:
         board = board.with_row(dashboard.Row(ROWS[family]))
-        in_family = [k for k in shown if k.family is family]
+        in_family = [k for k in shown
+                     if k.family is family and k.scope is not Scope.CAMPAIGN_WINDOW]
         for metric, entries in groupby(in_family, key=lambda k: k.metric):
             board = board.with_panel(kpi_panel(list(entries), metric in benchmarked))
+        if family is Family.BUSINESS:  # the declared campaigns' spend against their revenue
+            board = board.with_panel(campaigns_panel(
+                [next(k for k in shown if k.metric == m) for m in CAMPAIGN_PANEL_METRICS]))
     return board
 
 

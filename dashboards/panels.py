@@ -50,6 +50,7 @@ KPI_SELECTORS = {
     Scope.CURRENT: f'{BRAND_MATCHER}, platform=~"$platform"',
     Scope.TOTAL: f'{BRAND_MATCHER}, platform=~"$platform"',
     Scope.BRAND_WINDOW: f'{BRAND_MATCHER}, window="$window"',
+    Scope.CAMPAIGN_WINDOW: f'{BRAND_MATCHER}, window="$window"',
 }
 
 # Age of the newest event: green while fresh, orange after 15 min, red after an hour.
@@ -145,7 +146,8 @@ def kpi_expr(kpi: Kpi) -> str:
 
 
 def kpi_legend(kpi: Kpi) -> str:
-    subject = "{{brand}}" if kpi.scope is Scope.BRAND_WINDOW else "{{platform}}"
+    subject = {Scope.BRAND_WINDOW: "{{brand}}",
+               Scope.CAMPAIGN_WINDOW: "{{campaign}}"}.get(kpi.scope, "{{platform}}")
     money = ["{{currency}}"] if kpi.money else []
     return " ".join([subject, *(value for _, value in kpi.const_labels), *money])
 
@@ -168,7 +170,8 @@ def kpi_panel(entries: Sequence[Kpi], benchmark: bool = False) -> timeseries.Pan
     the brand shown (from the rule file's ``BENCHMARK`` series)."""
     first = entries[0]
     counter = first.scope is Scope.TOTAL
-    window = " over $window" if first.scope in (Scope.WINDOW, Scope.BRAND_WINDOW) else ""
+    window = " over $window" if first.scope in (Scope.WINDOW, Scope.BRAND_WINDOW,
+                                                Scope.CAMPAIGN_WINDOW) else ""
     description = " / ".join(dict.fromkeys(k.help for k in entries))
     targets = [query(kpi_expr(kpi), kpi_legend(kpi), ref_id=chr(ord("A") + i))
                for i, kpi in enumerate(entries)]
@@ -181,3 +184,17 @@ def kpi_panel(entries: Sequence[Kpi], benchmark: bool = False) -> timeseries.Pan
         description + (", as a rate per second." if counter else "."),
         targets, "per_second" if counter else first.unit)
     return panel.with_override(BENCHMARK_MATCHER, BENCHMARK_STYLE) if benchmark else panel
+
+
+def campaigns_panel(entries: Sequence[Kpi]) -> timeseries.Panel:
+    """KPIs of one unit per declared campaign (``Scope.CAMPAIGN_WINDOW``), in one panel."""
+    def legend(kpi: Kpi) -> str:
+        return " ".join(["{{campaign}}", kpi.title.lower(), *(["{{currency}}"] * kpi.money)])
+
+    return timeseries_panel(
+        f"Campaigns: {' and '.join(k.title.lower() for k in entries)} over $window",
+        "Per campaign declared in the configuration, over all platforms: "
+        + " / ".join(k.help for k in entries) + ".",
+        [query(kpi_expr(kpi), legend(kpi), ref_id=chr(ord("A") + i))
+         for i, kpi in enumerate(entries)],
+        entries[0].unit)

@@ -221,6 +221,11 @@ class Targets(_Strict):
     """(Revenue - ad spend) / ad spend, per platform."""
 
 
+# A campaign's name: as long as an event's ``campaign`` may be (the contract's bounds).
+CampaignName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MAX_CAMPAIGNS = 50  # per brand: the ``campaign`` label stays bounded
+
+
 class Brand(_Strict):
     """A brand the service tracks; events of undeclared brands are rejected."""
 
@@ -236,6 +241,20 @@ class Brand(_Strict):
     """Industry benchmarks: a KPI's metric name (docs/metrics.md) -> the value to compare
     with (money in ``currency``), e.g. ``smm_engagement_rate_ratio: 0.035``. Drawn as
     reference lines on the brand dashboard and listed by the JSON API; no alert."""
+    campaigns: list[CampaignName] = Field([], max_length=MAX_CAMPAIGNS)
+    """Campaigns whose business KPIs are also exported per campaign, over all platforms
+    (``smm_campaign_*`` metrics, label ``campaign``): names as the events' ``campaign``
+    carries them (a UTM campaign), compared exactly; 1..128 characters, each listed once, at
+    most 50 (each adds about 20 series per window). Events of any other campaign count in
+    the brand's figures only."""
+
+    @field_validator("campaigns")
+    @classmethod
+    def _campaigns_listed_once(cls, campaigns: list[str]) -> list[str]:
+        for i, name in enumerate(campaigns):
+            if name in campaigns[:i]:
+                raise ValueError(f"campaign {name!r} is listed twice")
+        return campaigns
 
 
 class Topics(_Strict):

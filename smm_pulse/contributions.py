@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter, sub
@@ -132,8 +132,9 @@ class GrainSums:
 
     def add_mentions(self, mentions: Mentions, scores: Sequence[float]) -> None:
         """Each mention counts 1 toward volume and, with its score (``mention_scores``),
-        toward sentiment: 1 scored, 1 to its label and its score to the sum. Counted per
-        (platform, grain, label) in C first; only the sum is added mention by mention."""
+        toward sentiment: 1 scored, 1 to its label and its score to the sum; its
+        ``author_followers`` toward ``potential_reach``. Counted per (platform, grain, label)
+        in C first; only the sums are added mention by mention."""
         grain = float(self.grain)
         grains = list(map(grain.__rfloordiv__, mentions.ts))
         cells = self.cells
@@ -146,6 +147,12 @@ class GrainSums:
         for platform, grain_index, score in zip(mentions.platform, grains, scores, strict=True):
             cell = (platform, int(grain_index) * self.grain, "sentiment_sum")
             cells[cell] = cells.get(cell, 0) + score
+        if any(mentions.author_followers):  # most mentions come without it: one pass in C
+            for platform, grain_index, followers in zip(
+                    mentions.platform, grains, mentions.author_followers, strict=True):
+                if followers:
+                    cell = (platform, int(grain_index) * self.grain, "potential_reach")
+                    cells[cell] = cells.get(cell, 0) + followers
 
     def add_ranked_changes(self, platform: str, post_id: str, ts: float,
                            changes: Sequence[float]) -> None:
@@ -184,21 +191,29 @@ class GrainSums:
             cells[cell] = cells.get(cell, 0) + amount * times
 
 
-    def add_visits(self, visits: Visits) -> None:
+    def add_visits(self, visits: Visits, under: Sequence[str | None] | None = None) -> None:
         """Each visit counts 1 toward ``visits``, and toward ``bounced`` and ``new_visitors``
-        when flagged; one with a duration adds it to ``duration_sum`` and 1 to ``timed``."""
-        for platform, ts, bounced, new_visitor, duration in zip(
-                visits.platform, visits.ts, visits.bounced, visits.new_visitor,
-                visits.duration_seconds, strict=True):
-            self.add(platform, ts, visit_delta(bounced, new_visitor, duration))
+        when flagged; one with a duration adds it to ``duration_sum`` and 1 to ``timed``.
 
-    def add_conversions(self, conversions: Conversions) -> None:
+        ``under``: what each visit counts under in the platform's place (its declared
+        campaign: ``declared_campaigns``), None to leave it out; by default its platform.
+        """
+        for place, ts, bounced, new_visitor, duration in zip(
+                visits.platform if under is None else under, visits.ts, visits.bounced,
+                visits.new_visitor, visits.duration_seconds, strict=True):
+            if place is not None:
+                self.add(place, ts, visit_delta(bounced, new_visitor, duration))
+
+    def add_conversions(self, conversions: Conversions,
+                        under: Sequence[str | None] | None = None) -> None:
         """Each conversion counts 1 toward its kind (``CONVERSION_CELL``), ``value`` toward
-        ``revenue`` and, for a new customer, 1 toward ``new_customers``."""
-        for platform, ts, kind, value, new_customer in zip(
-                conversions.platform, conversions.ts, conversions.goal, conversions.value,
-                conversions.new_customer, strict=True):
-            self.add(platform, ts, conversion_delta(kind, value, new_customer))
+        ``revenue`` and, for a new customer, 1 toward ``new_customers``; ``under`` as in
+        ``add_visits``."""
+        for place, ts, kind, value, new_customer in zip(
+                conversions.platform if under is None else under, conversions.ts,
+                conversions.goal, conversions.value, conversions.new_customer, strict=True):
+            if place is not None:
+                self.add(place, ts, conversion_delta(kind, value, new_customer))
 
 
 # The window counters of an ad snapshot's totals (``AD_COUNTERS`` order): the business
@@ -207,6 +222,13 @@ AD_CELLS = tuple(f"ad_{name}" for name in AD_COUNTERS)
 # The window counter of each conversion kind.
 CONVERSION_CELL = {kind: f"conversions_{kind}" for kind in ("lead", "signup", "purchase",
                                                            "other")}
+
+
+def declared_campaigns(campaigns: Sequence[str | None], declared: Collection[str]
+                       ) -> list[str | None]:
+    """Each event's campaign where the brand declares it, else None: other campaigns count
+    in the brand's figures only (the ``campaign`` label stays bounded)."""
+    return [campaign if campaign in declared else None for campaign in campaigns]
 
 
 def visit_delta(bounced: bool, new_visitor: bool, duration: float | None) -> dict[str, float]:

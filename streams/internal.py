@@ -130,6 +130,7 @@ class Mentions(Block, tag="mention"):
     lang: list[str | None]
     author: list[str | None]  # top authors by reach
     reach: list[int | None]
+    author_followers: list[int | None]  # potential reach
 
     @classmethod
     def of(cls, events: Sequence[Any]) -> Mentions:
@@ -146,6 +147,7 @@ class Visits(Block, tag="visit"):
     bounced: list[bool]
     new_visitor: list[bool]
     duration_seconds: list[float | None]
+    campaign: list[str | None]  # figures per declared campaign
 
 
 class Conversions(Block, tag="conversion"):
@@ -153,16 +155,18 @@ class Conversions(Block, tag="conversion"):
     goal: list[str]  # the event's ``kind`` (the name is the blocks' tag field)
     value: list[float | None]  # in the brand's currency (ingest refused any other)
     new_customer: list[bool]
+    campaign: list[str | None]  # figures per declared campaign
 
     @classmethod
     def of(cls, events: Sequence[Any]) -> Conversions:
         return cls(list(map(_EVENT_ID, events)), list(map(_TS, events)),
                    list(map(_PLATFORM, events)), list(map(_KIND, events)),
-                   list(map(_VALUE, events)), list(map(_NEW_CUSTOMER, events)))
+                   list(map(_VALUE, events)), list(map(_NEW_CUSTOMER, events)),
+                   list(map(_CAMPAIGN, events)))
 
 
-_EVENT_ID, _TS, _PLATFORM, _KIND, _VALUE, _NEW_CUSTOMER = map(
-    attrgetter, ("event_id", "ts", "platform", "kind", "value", "new_customer"))
+_EVENT_ID, _TS, _PLATFORM, _KIND, _VALUE, _NEW_CUSTOMER, _CAMPAIGN = map(
+    attrgetter, ("event_id", "ts", "platform", "kind", "value", "new_customer", "campaign"))
 
 
 class Ads(Block, tag="ad_metrics"):
@@ -173,6 +177,7 @@ class Ads(Block, tag="ad_metrics"):
     clicks: list[int | None]
     impressions: list[int | None]
     reach: list[int | None]
+    campaign: list[str | None]  # figures per declared campaign
 
     def counters(self) -> zip[tuple[float | None, ...]]:
         """Each snapshot's totals, in ``AD_COUNTERS`` order (None where absent)."""

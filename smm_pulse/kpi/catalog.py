@@ -7,7 +7,7 @@ metrics``); adding a KPI is one entry here plus its formula in ``formulas``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from smm_pulse.kpi import formulas as f
@@ -19,6 +19,8 @@ class Scope(StrEnum):
     CURRENT = "current"  # gauge of the latest value: labels brand, platform
     TOTAL = "total"  # counter since the beginning: labels brand, platform
     BRAND_WINDOW = "brand_window"  # gauge over a trailing window, all platforms: brand, window
+    # gauge over a trailing window, all platforms, per declared campaign: brand, campaign, window
+    CAMPAIGN_WINDOW = "campaign_window"
 
 
 @dataclass(slots=True)
@@ -34,6 +36,17 @@ class View:
     unanswered: int = 0  # `in` messages in the window with no reply yet
     newest_event: float | None = None  # TOTAL view: start of the newest bucket with events
 
+    def joined(self, other: View | None) -> View:
+        """This view with another family's counters of the same pair and window added
+        (``Kpi.joins``); families name their counters apart (``follows``, ``ad_spend``)."""
+        if other is None:
+            return self
+        # Built field by field: dataclasses.replace costs three times as much, and a scrape
+        # joins a view per pair and window.
+        return View({**other.gained, **self.gained}, self.followers, self.window_seconds,
+                    self.followers_start, self.response_times, self.unanswered,
+                    self.newest_event)
+
 
 @dataclass(frozen=True, slots=True)
 class Kpi:
@@ -47,6 +60,11 @@ class Kpi:
     # An amount of money: labelled ``currency``, the brand's configured one (bounded: one
     # per brand), after the constant labels.
     money: bool = False
+    # Another family whose counters of the same (brand, platform) and window the formula also
+    # reads: the exporter joins that family's view to this one's (``View.joined``). The KPI
+    # is read for the pairs of its own family, where both families' state is (one brand
+    # partition of every family topic: one owner).
+    joins: Family | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -56,10 +74,11 @@ class Kpi:
     @property
     def title(self) -> str:
         """A short human name (dashboards): the metric name without prefix and unit."""
-        name = self.metric.removeprefix("smm_").removeprefix("window_")
+        metric = self.metric.replace(CAMPAIGN_PREFIX, "smm_", 1)  # titled as the brand's
+        name = metric.removeprefix("smm_").removeprefix("window_")
         for suffix in ("_ratio", "_seconds", "_per_second"):
             name = name.removesuffix(suffix)
-        return TITLES.get(self.metric, name.replace("_", " ").capitalize())
+        return TITLES.get(metric, name.replace("_", " ").capitalize())
 
 
 TITLES = {  # where the derived title would not say it
@@ -80,7 +99,20 @@ LABELS: dict[Scope, tuple[str, ...]] = {
     Scope.CURRENT: ("brand", "platform"),
     Scope.TOTAL: ("brand", "platform"),
     Scope.BRAND_WINDOW: ("brand", "window"),
+    Scope.CAMPAIGN_WINDOW: ("brand", "campaign", "window"),
 }
+
+# Business KPIs per declared campaign are metrics of their own (Prometheus wants one label
+# set per metric name, and sums over a brand's platforms must not meet campaign series).
+CAMPAIGN_PREFIX = "smm_campaign_"
+
+
+def per_campaign(kpi: Kpi) -> Kpi:
+    """A business KPI per declared campaign over all platforms: the same formula on the
+    campaign's counters, under the name ``smm_campaign_<name without smm_>``."""
+    return replace(kpi, metric=CAMPAIGN_PREFIX + kpi.metric.removeprefix("smm_"),
+                   scope=Scope.CAMPAIGN_WINDOW,
+                   help=f"{kpi.help}; per declared campaign, over all platforms")
 
 
 def _gained(name: str) -> Callable[[View], float]:
@@ -122,6 +154,9 @@ CATALOG: tuple[Kpi, ...] = (
     Kpi("smm_followers", "Followers: latest snapshot summed over the brand's accounts", E, C,
         lambda v: v.followers, "followers"),
     Kpi("smm_window_mentions", "Mentions in the window", M, W, _gained("mentions"), "count"),
+    Kpi("smm_window_potential_reach", "Potential reach: followers of the mentions' authors "
+        "(author_followers) summed over the mentions in the window", M, W,
+        _gained("potential_reach"), "count"),
     Kpi("smm_mention_rate_per_second", "Mentions in the window / window length in seconds", M, W,
         lambda v: f.mention_rate(v.gained.get("mentions", 0), v.window_seconds), "per_second"),
     Kpi("smm_window_scored_mentions", "Mentions in the window that carry a sentiment score", M,
@@ -151,7 +186,7 @@ CATALOG: tuple[Kpi, ...] = (
         lambda v: len(v.response_times), "count"),
     Kpi("smm_window_unanswered_messages", "User messages in the window with no reply yet", R, W,
         lambda v: v.unanswered, "count"),
-    Kpi("smm_window_visits", "Website visits from the platform in the window", B, W,
+    Kpi("smm_window_visits", "Website visits from social media in the window", B, W,
         _gained("visits"), "count"),
     Kpi("smm_bounce_rate_ratio", "Bounced visits / visits in the window", B, W,
         lambda v: f.bounce_rate(v.gained), "ratio"),
@@ -181,6 +216,9 @@ CATALOG: tuple[Kpi, ...] = (
     Kpi("smm_customer_acquisition_cost", "CAC: ad spend / conversions by new customers in the "
         "window", B, W, lambda v: f.customer_acquisition_cost(v.gained), "currency",
         money=True),
+    Kpi("smm_cost_per_follower", "Ad spend / gross follows (follow interactions) in the "
+        "window", B, W, lambda v: f.cost_per_follower(v.gained), "currency", money=True,
+        joins=E),
     Kpi("smm_roi_ratio", "ROI: (revenue - ad spend) / ad spend in the window", B, W,
         lambda v: f.return_on_investment(v.gained), "ratio"),
     Kpi("smm_roas_ratio", "ROAS: revenue / ad spend in the window", B, W,
@@ -192,6 +230,12 @@ CATALOG: tuple[Kpi, ...] = (
           lambda v: v.newest_event, "timestamp", (("family", family.value),))
       for family in (E, M)),
 )
+
+
+# The business KPIs per declared campaign, the cross-family ones aside (follows carry no
+# campaign).
+CATALOG += tuple(per_campaign(k) for k in CATALOG
+                 if k.family is B and k.scope is W and k.joins is None)
 
 
 @dataclass(frozen=True, slots=True)

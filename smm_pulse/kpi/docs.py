@@ -14,7 +14,8 @@ All metrics are served on `http://127.0.0.1:6066/metrics` (`--port` moves it). R
 are fractions (0.05, not 5 %); a ratio whose denominator is 0 or unknown is absent,
 never 0 or NaN. Window gauges are computed at scrape time over the trailing window
 (now - W, now] by event time. Labels come only from bounded sets: `brand` (declared
-in the configuration), `platform`, `window` (configured), and the enums shown.
+in the configuration), `platform`, `window` (configured), `campaign` (a brand's declared
+`campaigns`: the `smm_campaign_*` metrics, over all platforms), and the enums shown.
 A worker exports only brands whose partition it owns. `/metrics?name[]=smm_followers`
 (repeatable) serves only the named metrics, as Prometheus client libraries do.
 """

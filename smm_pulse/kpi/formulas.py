@@ -174,6 +174,12 @@ def customer_acquisition_cost(gained: Counters) -> float | None:
     return ratio(gained.get("ad_spend", 0), gained.get("new_customers"))
 
 
+def cost_per_follower(gained: Counters) -> float | None:
+    """Ad spend in W / gross follows in W (``follow`` interactions: the engagement family's
+    counters, joined to the business family's by the catalog: ``Kpi.joins``)."""
+    return ratio(gained.get("ad_spend", 0), gained.get("follows"))
+
+
 def return_on_investment(gained: Counters) -> float | None:
     """ROI = (revenue - ad spend) / ad spend, in W."""
     spend = gained.get("ad_spend", 0)

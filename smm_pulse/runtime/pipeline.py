@@ -45,6 +45,8 @@ class Pipeline:
     # Each family's window buckets: what they keep is added before any read of state.
     window_buckets: list[tuple[Family, WindowBuckets]] = field(default_factory=list)
     views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
+    # The views per (brand, campaign) of families with figures per campaign (business).
+    campaign_views: dict[Family, Callable[[float], Views]] = field(default_factory=dict)
     # Rankings read by the API and the live page ("top-posts", "top-authors"):
     # (brand, platform or None for all, window name, limit, now) -> rows, best first.
     rankings: dict[str, Callable[[str, str | None, str, int, float], list[dict[str, Any]]]] = (

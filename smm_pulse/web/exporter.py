@@ -35,16 +35,16 @@ from smm_pulse.state import TOTAL
 from smm_pulse.web.negotiation import accepts_gzip
 from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, in_slices
 
-WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
+WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW, Scope.CAMPAIGN_WINDOW)
 
 
 Sample = tuple[Kpi, tuple[str, ...], float]  # KPI, label values in ``kpi.labels`` order, value
 
 
-# Label values in ``LABELS[scope]`` order, picked from (brand, platform, window): every
-# scope has at least two labels, so each getter returns a tuple.
-_CONTEXT = ("brand", "platform", "window")
-_SCOPE_LABELS = {scope: itemgetter(*(_CONTEXT.index(name) for name in names))
+# Label values in ``LABELS[scope]`` order, picked from (brand, platform or campaign, window):
+# every scope has at least two labels, so each getter returns a tuple.
+_CONTEXT = {"brand": 0, "platform": 1, "campaign": 1, "window": 2}
+_SCOPE_LABELS = {scope: itemgetter(*(_CONTEXT[name] for name in names))
                  for scope, names in LABELS.items()}
 
 
@@ -57,34 +57,61 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
     """
     windows = [window.name for window in pipeline.windows]
     brands = pipeline.config.brands
-    for family, source in pipeline.views.items():
+    views = _OwnedViews(pipeline, now)
+    sources = [(family, False) for family in pipeline.views] + [
+        (family, True) for family in pipeline.campaign_views]
+    for family, by_campaign in sources:
         kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
                  windows if k.scope in WINDOWED else [TOTAL])
                 for k in CATALOG
-                if k.family is family and (names is None or exposed_name(k) in names)]
+                if k.family is family and (k.scope is Scope.CAMPAIGN_WINDOW) == by_campaign
+                and (names is None or exposed_name(k) in names)]
         if not kpis:
             continue
-        for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
+        for pair, pair_views in sorted(views.of(family, by_campaign).items()):
+            pair_brand, place = pair  # place: the platform, or the campaign
             if brand is not None and pair_brand != brand:
                 continue
             for kpi, scope_labels, const_values, view_names in kpis:
+                joined = None if kpi.joins is None else views.of(kpi.joins).get(pair, {})
                 for view_name in view_names:
-                    value = kpi.value(views[view_name])
+                    view = pair_views[view_name]
+                    if joined is not None:  # a cross-family KPI (``Kpi.joins``)
+                        view = view.joined(joined.get(view_name))
+                    value = kpi.value(view)
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
-                    context = (pair_brand, platform, "" if view_name == TOTAL else view_name)
+                    context = (pair_brand, place, "" if view_name == TOTAL else view_name)
                     labels = scope_labels(context) + const_values
                     if kpi.money:  # in the brand's one currency (``Kpi.money``)
                         labels += (brands[pair_brand].currency,)
                     yield kpi, labels, value
 
 
-def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:
-    """(pair, views) of brands still declared whose partition this worker actively owns."""
+class _OwnedViews:
+    """Each family's views of owned brands, computed once per scrape, when first needed
+    (a cross-family KPI reads a second family's)."""
+
+    def __init__(self, pipeline: Pipeline, now: float) -> None:
+        self.pipeline = pipeline
+        self.now = now
+        self._found: dict[tuple[Family, bool], dict[tuple[str, str], Any]] = {}
+
+    def of(self, family: Family, by_campaign: bool = False) -> dict[tuple[str, str], Any]:
+        key = (family, by_campaign)
+        if key not in self._found:
+            source = (self.pipeline.campaign_views if by_campaign else self.pipeline.views)
+            self._found[key] = _owned(self.pipeline, family, source[family](self.now))
+        return self._found[key]
+
+
+def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]
+           ) -> dict[tuple[str, str], Any]:
+    """Views of brands still declared whose partition this worker actively owns."""
     owned = pipeline.owned_partitions(family)
     declared = pipeline.config.brands
-    return [(pair, value) for pair, value in by_pair.items()
-            if pair[0] in declared and pipeline.partition_of(pair[0]) in owned]
+    return {pair: value for pair, value in by_pair.items()
+            if pair[0] in declared and pipeline.partition_of(pair[0]) in owned}
 
 
 class Exposition:

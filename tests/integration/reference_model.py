@@ -103,6 +103,8 @@ def generate(now: float, seed: int) -> Generated:
                                           thread_id=f"t{t}", direction=rng.choice(["in", "out"])))
             for _ in range(rng.randint(0, 6)):
                 extra = {"sentiment": round(rng.uniform(-1, 1), 3)} if rng.random() < 0.7 else {}
+                if extra:  # the author's audience on some (no draw: the feed stays the same)
+                    extra["author_followers"] = 10 * len(events)
                 events.append(new("mention", brand, platform, recent(),
                                   text=rng.choice(MENTION_TEXTS), **extra))
             for _ in range(rng.randint(0, 8)):
@@ -236,6 +238,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
     business: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     snapshots: dict[tuple, list[tuple[float, int]]] = defaultdict(list)
     mentions: dict[tuple[str, str], list[float]] = defaultdict(list)
+    authors_followers: dict[tuple[str, str], int] = defaultdict(int)
     threads: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: {"in": [], "out": []})
     for e in accepted:
         pair, ts = (e["brand"], e["platform"]), unix(e["ts"])
@@ -263,6 +266,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
             score = e.get("sentiment")
             mentions[pair].append(score if score is not None else
                                   scorer(kind="model").score(e["text"], e.get("lang")).score)
+            authors_followers[pair] += e.get("author_followers", 0)
         else:
             threads[(*pair, e["account"], e["thread_id"])][e["direction"]].append(ts)
 
@@ -308,6 +312,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
             put("smm_audience_growth_ratio", pair, div(fol - start, start))
     for pair, scores in mentions.items():
         put("smm_window_mentions", pair, len(scores))
+        put("smm_window_potential_reach", pair, authors_followers[pair])
         for w, seconds in (("5m", 300), ("1h", 3600), ("24h", 86400)):
             result["smm_mention_rate_per_second", *pair, w, None] = len(scores) / seconds
         put("smm_mentions_total", pair, len(scores), windowed=False)

@@ -35,6 +35,7 @@ brands:
       conversion_rate: {min: 0.02, window: 24h}
       cost_per_click: {max: 1.5, window: 24h}
     benchmarks: {smm_engagement_rate_ratio: 0.035, smm_cost_per_click: 0.5}
+    campaigns: [spring]
   globex: {competitors: [acme]}
 windows: [5m, 1h, 24h]
 partitions: 2
@@ -68,17 +69,19 @@ def feed(now: float) -> tuple[list[bytes], int]:
                 event("message", brand, platform, 600, thread_id="t1", direction="in"),
                 event("message", brand, platform, 300, thread_id="t1", direction="out"),
                 event("message", brand, platform, 100, thread_id="t2", direction="in"),
-                *(event("mention", brand, platform, ago, text="…", sentiment=mood)
+                *(event("mention", brand, platform, ago, text="…", sentiment=mood,
+                        author_followers=500)
                   for ago, mood in ((20, 0.6), (40, -0.4), (50, 0.0), (3 * 3600, 0.3))),
                 event("visit", brand, platform, 40, bounced=True, new_visitor=True,
                       duration_seconds=5, pages=1),
                 event("visit", brand, platform, 35, duration_seconds=120, pages=4),
                 *(event("conversion", brand, platform, 30, kind=kind, value=50,
-                        new_customer=True) for kind in ("lead", "signup", "purchase", "other")),
+                        new_customer=True, campaign="spring")
+                  for kind in ("lead", "signup", "purchase", "other")),
                 event("ad_metrics", brand, platform, 3600, ad_id="ad1", spend=10.0,
-                      clicks=20, impressions=2000, reach=1500),
+                      clicks=20, impressions=2000, reach=1500, campaign="spring"),
                 event("ad_metrics", brand, platform, 60, ad_id="ad1", spend=25.0, clicks=45,
-                      impressions=4500, reach=3000),
+                      impressions=4500, reach=3000, campaign="spring"),
             ]
     batch.append(event("interaction", "acme", "vk", 3 * 86400, action="like"))  # late
     bad = orjson.dumps(event("mention", "nobody", "vk", 10, text="…"))  # undeclared brand

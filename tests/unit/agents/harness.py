@@ -58,9 +58,10 @@ class StubApp:
         return self.tables.setdefault(name, LoggedTable())
 
 
-def one_brand_pipeline(top_lists: bool = False) -> Pipeline:
-    """A pipeline of brand "acme" over logged tables, one partition, windows 5m and 1h."""
-    config = Config.model_validate({"brands": {"acme": {}}, "windows": ["5m", "1h"],
+def one_brand_pipeline(top_lists: bool = False, **brand: Any) -> Pipeline:
+    """A pipeline of brand "acme" (with ``brand``'s settings) over logged tables, one
+    partition, windows 5m and 1h."""
+    config = Config.model_validate({"brands": {"acme": brand}, "windows": ["5m", "1h"],
                                     "partitions": 1, "top_lists": top_lists})
     names = TopicNames((config.topics.engagement, config.topics.mentions), config.app_id)
     return Pipeline(config, StubApp([names.family(f) for f in Family]), names)  # type: ignore[arg-type]
@@ -86,13 +87,20 @@ class Handler(Protocol):
     def views(self, now: float) -> Views: ...
 
 
+def views_now(handler: Handler) -> Views:
+    return handler.views(NOW)
+
+
 class FamilyWorker:
-    """One family's handler with duplicate detection, as its agent runs it."""
+    """One family's handler with duplicate detection, as its agent runs it; a run returns
+    what ``read`` reads of the handler (its views at ``NOW`` unless told otherwise)."""
 
     def __init__(self, family: Family, make: Callable[[Pipeline], Handler], restored: Restored,
-                 top_lists: bool = False) -> None:
+                 top_lists: bool = False, brand: dict[str, Any] | None = None,
+                 read: Callable[[Any], Any] = views_now) -> None:
         self.family = family
-        self.pipeline = one_brand_pipeline(top_lists)
+        self.read = read
+        self.pipeline = one_brand_pipeline(top_lists, **(brand or {}))
         self.app: StubApp = self.pipeline.app  # type: ignore[assignment]
         self.handler = make(self.pipeline)
         self.seen = self.pipeline.seen_ids(family)
@@ -109,7 +117,7 @@ class FamilyWorker:
         [(name, table)] = self.app.tables.items()
         return name, table
 
-    def run(self, numbered: Numbered, flush_every: int = 1, flush_last: bool = True) -> Views:
+    def run(self, numbered: Numbered, flush_every: int = 1, flush_last: bool = True) -> Any:
         for i, (offset, events) in enumerate(numbered, start=1):
             packer = Packer(lambda _brand: 0)  # as the ingest stage sends them
             packer.add("smm.engagement", events, size=0)
@@ -122,7 +130,7 @@ class FamilyWorker:
             if i % flush_every == 0 or (flush_last and i == len(numbered)):
                 self.pipeline.flush_state()
                 self.flushes.append((len(self.table[1].log), offset + 1))
-        return self.handler.views(NOW)
+        return self.read(self.handler)
 
     def flushed_sections(self) -> list[str]:
         """The section of every changelog write, in order."""
@@ -145,7 +153,7 @@ def crash_points(length: int) -> list[int]:
 
 
 def assert_every_crash_replays_exactly(restart: Callable[[Restored], FamilyWorker],
-                                       numbered: Numbered, flush_every: int) -> Views:
+                                       numbered: Numbered, flush_every: int) -> Any:
     """An uninterrupted run's views equal those of every run restored from a prefix of its
     changelog and replayed from an offset committed by then; returns them."""
     uninterrupted = restart({})

@@ -137,9 +137,9 @@ def test_a_message_is_scored_off_the_loop_before_the_handler_reads_it(monkeypatc
     found = registered_mentions_agent(monkeypatch, "model")
     now = time.time()
     block = Mentions.of_rows([
-        ("m1", now - 10, "vk", None, "поддержка молчит", None, None, None),
-        ("m2", now - 10, "vk", -0.9, None, None, None, None),  # the collector's score wins
-        ("m3", now - 10, "vk", None, "поддержка молчит", None, None, None),  # scored once
+        ("m1", now - 10, "vk", None, "поддержка молчит", None, None, None, None),
+        ("m2", now - 10, "vk", -0.9, None, None, None, None, None),  # the collector's wins
+        ("m3", now - 10, "vk", None, "поддержка молчит", None, None, None, None),  # scored once
     ])
     value = encoded(Packed("smm.mentions", {"acme": [block]}))[0]
     recording: RecordingScorer = found["scorer"]

@@ -93,7 +93,7 @@ def mention_batches() -> list[Mentions]:
     return [Mentions.of_rows([
         (f"m{b}-{i}", NOW - rng.randint(1, 3000), rng.choice(["vk", "x"]),
          rng.choice([-0.5, 0.0, 0.8]), None, None, f"author-{rng.randint(0, 12)}",
-         rng.randint(0, 1000)) for i in range(15)]) for b in range(6)]
+         rng.randint(0, 1000), None) for i in range(15)]) for b in range(6)]
 
 
 def test_a_crash_after_any_changelog_write_replays_to_the_same_top_authors():

@@ -224,6 +224,17 @@ def test_mentions_in_one_grain_sum_up():
                                     "neutral": 1}
 
 
+def test_potential_reach_sums_the_authors_followers_of_the_mentions_that_carry_them():
+    mentions = Mentions.of([mention(1, "x", sentiment=0.0, author_followers=1200),
+                            mention(2, "x", sentiment=0.0),
+                            mention(3, "x", sentiment=0.0, author_followers=0),
+                            mention(6, "x", sentiment=0.0, author_followers=35)])
+    sums = GrainSums(5)
+    sums.add_mentions(mentions, mention_scores(mentions, lambda _texts: []))
+    assert counters_at(sums, 0)["potential_reach"] == 1200
+    assert counters_at(sums, 5)["potential_reach"] == 35
+
+
 def test_mentions_all_scored_by_their_collector_never_call_the_scorer():
     def scorer(texts: list[tuple[str, str | None]]) -> list[float]:
         raise AssertionError(f"asked to score {texts}")

@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from smm_pulse.config import Config, load_config
-from smm_pulse.dashboards.boards import UIDS, render_all
+from smm_pulse.dashboards.boards import ROWS, UIDS, render_all
 from smm_pulse.dashboards.push import FOLDER_UID, push
-from smm_pulse.kpi.catalog import CATALOG
+from smm_pulse.kpi.catalog import CATALOG, Family, Scope
 
 ROOT = Path(__file__).parents[3]
 SCHEMA = json.loads((ROOT / "tests/schemas/grafana-dashboard-v11.6.jsonschema.json").read_text())
@@ -106,9 +106,22 @@ def test_every_dashboard_has_its_uid_and_unique_panel_ids():
 
 
 def test_every_catalog_metric_has_a_panel_on_the_brand_dashboard():
+    """Per-campaign metrics aside: one panel shows the campaigns' spend and revenue."""
     text = "\n".join(queries(boards(DEMO)["brand.json"]))
     for kpi in CATALOG:
-        assert kpi.metric in text, kpi.metric
+        if kpi.scope is not Scope.CAMPAIGN_WINDOW:
+            assert kpi.metric in text, kpi.metric
+
+
+def test_the_business_row_shows_each_campaigns_spend_and_revenue():
+    panels = row_panels(boards(DEMO)["brand.json"], ROWS[Family.BUSINESS])
+    panel = panels["Campaigns: ad spend and revenue over $window"]
+    assert [(t["expr"], t["legendFormat"]) for t in panel["targets"]] == [
+        ('smm_campaign_window_ad_spend{brand=~`${brand:regex}`, window="$window"}',
+         "{{campaign}} ad spend {{currency}}"),
+        ('smm_campaign_window_revenue{brand=~`${brand:regex}`, window="$window"}',
+         "{{campaign}} revenue {{currency}}"),
+    ]
 
 
 def row_panels(board: dict, row_title: str) -> dict[str, dict]:

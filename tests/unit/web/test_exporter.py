@@ -25,7 +25,7 @@ def samples() -> list[Sample]:
     for i, kpi in enumerate(CATALOG):
         for j, brand in enumerate(brands):
             labels = {"brand": brand, "platform": "vk", "window": "1h", "currency": "RUB",
-                      **dict(kpi.const_labels)}
+                      "campaign": "spring", **dict(kpi.const_labels)}
             found.append((kpi, tuple(labels[name] for name in kpi.labels),
                           values[(i + j) % len(values)]))
     return found
@@ -94,6 +94,8 @@ class FakePipeline:
         self.views = {family: (lambda now: {(brand, "vk"): pair_views
                                             for brand in sorted(self.config.brands)})
                       for family in Family}
+        self.campaign_views = {Family.BUSINESS: lambda now: {
+            (brand, "spring"): pair_views for brand in sorted(self.config.brands)}}
 
     def owned_partitions(self, family: Family) -> set[int]:
         return {0}
@@ -127,3 +129,53 @@ def test_a_render_in_slices_lets_the_loop_run_and_writes_what_one_at_once_writes
     assert body == at_once and len(body) > 1_000_000
     # Tens of milliseconds of work in slices of 2 ms: the loop ran between them.
     assert turns >= 3
+
+
+def business_pipeline(engagement_owned: bool = True) -> FakePipeline:
+    """One brand: ad spend on vk and telegram, follows on vk (engagement), a campaign."""
+    pipeline = FakePipeline(brands=1)
+    pipeline.config.brands["brand0"] = Brand(currency="RUB", campaigns=["spring"])
+
+    def views(gained: dict) -> dict:
+        return {TOTAL: View(gained, None, 0)} | {w.name: View(gained, None, w.seconds)
+                                                 for w in pipeline.windows}
+
+    business = {("brand0", "vk"): views({"ad_spend": 90.0}),
+                ("brand0", "telegram"): views({"ad_spend": 10.0})}
+    engagement = {("brand0", "vk"): views({"follows": 30, "ad_spend": 1e9})}
+    pipeline.views = {Family.ENGAGEMENT: lambda now: engagement,
+                      Family.BUSINESS: lambda now: business}
+    pipeline.campaign_views = {Family.BUSINESS: lambda now: {
+        ("brand0", "spring"): views({"ad_spend": 40.0, "ad_clicks": 8})}}
+    pipeline.owned_partitions = lambda family: (  # type: ignore[method-assign]
+        {0} if engagement_owned or family is not Family.ENGAGEMENT else set())
+    return pipeline
+
+
+def values_of(pipeline: FakePipeline, metric: str, names: set[str] | None = None) -> dict:
+    return {labels: value for kpi, labels, value in kpi_samples(pipeline, 0.0, names=names)
+            if kpi.metric == metric}
+
+
+def test_cost_per_follower_joins_the_pairs_follows_to_its_own_spend():
+    assert values_of(business_pipeline(), "smm_cost_per_follower") == {
+        ("brand0", "vk", window, "RUB"): 90.0 / 30 for window in ("5m", "1h")}
+    # Asked for alone, it still reads the engagement family's follows.
+    assert values_of(business_pipeline(), "smm_cost_per_follower",
+                     {"smm_cost_per_follower"}) == {
+        ("brand0", "vk", window, "RUB"): 90.0 / 30 for window in ("5m", "1h")}
+
+
+def test_cost_per_follower_is_absent_where_this_worker_does_not_own_the_follows():
+    assert values_of(business_pipeline(engagement_owned=False), "smm_cost_per_follower") == {}
+
+
+def test_campaign_kpis_are_labelled_by_campaign_and_read_the_campaign_views():
+    pipeline = business_pipeline()
+    assert values_of(pipeline, "smm_campaign_window_ad_spend") == {
+        ("brand0", "spring", window, "RUB"): 40.0 for window in ("5m", "1h")}
+    assert values_of(pipeline, "smm_campaign_cost_per_click") == {
+        ("brand0", "spring", window, "RUB"): 5.0 for window in ("5m", "1h")}
+    assert values_of(pipeline, "smm_window_ad_spend") == {
+        ("brand0", platform, window, "RUB"): spend
+        for platform, spend in (("vk", 90.0), ("telegram", 10.0)) for window in ("5m", "1h")}
