@@ -194,9 +194,10 @@ def add_business(counters: dict[str, float], e: dict[str, Any], ads: Snapshots) 
     return True
 
 
-def business_kpis(c: dict[str, float], currency: str
+def business_kpis(c: dict[str, float], currency: str, follows: float
                   ) -> list[tuple[str, float | None, dict[str, str]]]:
-    """(metric, value or None where absent, labels besides brand, platform and window)."""
+    """(metric, value or None where absent, labels besides brand, platform and window);
+    ``follows``: the pair's gross follows (interaction events) in the window."""
 
     def div(a: float, b: float) -> float | None:
         return a / b if b > 0 else None
@@ -221,6 +222,7 @@ def business_kpis(c: dict[str, float], currency: str
         ("smm_customer_acquisition_cost", div(spend, c["new_customers"]), money),
         ("smm_roi_ratio", div(c["revenue"] - spend, spend), {}),
         ("smm_roas_ratio", div(c["revenue"], spend), {}),
+        ("smm_cost_per_follower", div(spend, follows), money),
     ]
 
 
@@ -348,6 +350,7 @@ def expected_metrics(events: list[dict[str, Any]], now: float) -> dict[tuple, fl
             put("smm_response_time_seconds", pair, times[math.ceil(0.9 * len(times)) - 1],
                 {"stat": "p90"})
     for pair, counters in business.items():
-        for metric, value, labels in business_kpis(counters, CURRENCY[pair[0]]):
+        follows = gained[pair]["follows"] if pair in gained else 0
+        for metric, value, labels in business_kpis(counters, CURRENCY[pair[0]], follows):
             put(metric, pair, value, labels)
     return result
