@@ -1,10 +1,10 @@
 """The trained model's weights (``data/sentiment_model.npz``) and the arithmetic on them.
 
-Two linear softmax heads, over the classes negative, neutral, positive:
-``rules`` reads only the rule features (``features.py``), ``full`` reads the sentence
-embedding followed by the same features. When the rules head is at least ``confident``
-sure, its answer stands and the encoder is not run: mentions with plain cues are
-decided at the rules' speed. Either head's probabilities are then shifted by the class
+Two softmax heads, over the classes negative, neutral, positive: ``rules``, linear, reads
+only the rule features (``features.py``); ``full``, with one hidden layer (ReLU), reads the
+sentence embedding followed by the same features. When the rules head is at least
+``confident`` sure, its answer stands and the encoder is not run: mentions with plain cues
+are decided at the rules' speed. Either head's probabilities are then shifted by the class
 ``offsets`` (log-prior corrections: the heads are trained with equal class shares, while
 most brand mentions are neutral). Standardisation is folded into the weights at training.
 """
@@ -36,9 +36,22 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Network:
+    """One hidden ReLU layer, then a linear softmax layer."""
+
+    hidden: Linear  # (inputs, units): its "probabilities" are not used, only the product
+    output: Linear  # (units, 3)
+
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        units = np.maximum(inputs.astype(np.float64) @ self.hidden.weights + self.hidden.bias,
+                           0.0)
+        return self.output.probabilities(units)
+
+
+@dataclass(frozen=True)
 class Head:
     rules: Linear
-    full: Linear
+    full: Network
     confident: float  # the rules head's probability above which it decides alone
     offsets: np.ndarray  # (3,) added to the log-probabilities
     features: tuple[str, ...]  # the rule features' names, in order
@@ -48,8 +61,9 @@ class Head:
     def load(cls, path: Path | None = None) -> Head:
         source = path or files("smm_pulse.sentiment").joinpath(WEIGHTS)
         with source.open("rb") as file, np.load(file, allow_pickle=False) as saved:
-            return cls(Linear(saved["rules_weights"], saved["rules_bias"]),
-                       Linear(saved["full_weights"], saved["full_bias"]),
+            full = Network(Linear(saved["hidden_weights"], saved["hidden_bias"]),
+                           Linear(saved["full_weights"], saved["full_bias"]))
+            return cls(Linear(saved["rules_weights"], saved["rules_bias"]), full,
                        float(saved["confident"]), saved["offsets"],
                        tuple(str(n) for n in saved["features"]), str(saved["encoder"]))
 
@@ -58,7 +72,9 @@ class Head:
         with path.open("wb") as file:
             np.savez_compressed(
                 file, rules_weights=self.rules.weights, rules_bias=self.rules.bias,
-                full_weights=self.full.weights, full_bias=self.full.bias,
+                hidden_weights=self.full.hidden.weights.astype(np.float32),
+                hidden_bias=self.full.hidden.bias,
+                full_weights=self.full.output.weights, full_bias=self.full.output.bias,
                 confident=np.float64(self.confident), offsets=self.offsets,
                 features=np.array(self.features),
                 encoder=np.array(self.encoder))

@@ -1,15 +1,16 @@
-"""Fitting the linear heads (scikit-learn, at training time only), and choosing on held-out
+"""Fitting the heads (scikit-learn, at training time only), and choosing on held-out
 data the threshold at which the rules head decides alone and the class offsets."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from smm_pulse.kpi.formulas import SENTIMENT_THRESHOLD
 from smm_pulse.sentiment.features import NAMES
-from smm_pulse.sentiment.head import Linear
+from smm_pulse.sentiment.head import Linear, Network
 
 # The cascade may cost at most this much of the full head's held-out macro-F1.
 F1_TOLERANCE = 0.002
@@ -55,6 +56,30 @@ def fit_linear(inputs: np.ndarray, labels: np.ndarray, weights: np.ndarray,
     return Linear(coef.astype(np.float64), bias.astype(np.float64))
 
 
+def fit_network(inputs: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int,
+                units: int, alpha: float, epochs: int) -> Network:
+    """One hidden ReLU layer on standardised inputs (Adam, seeded shuffles, a fixed number of
+    epochs), classes weighted to equal shares, standardisation folded into the first layer.
+    The hidden weights are kept as float32, as they are shipped."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(inputs)
+    shares = np.bincount(labels, weights=weights, minlength=3)
+    balanced = weights * (weights.sum() / (3 * shares))[labels]
+    model = MLPClassifier(hidden_layer_sizes=(units,), alpha=alpha, max_iter=epochs,
+                          batch_size=256, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget, on purpose
+        model.fit(scaler.transform(inputs), labels, sample_weight=balanced)
+    first, second = model.coefs_
+    scale = scaler.scale_
+    hidden = Linear((first / scale[:, None]).astype(np.float32),
+                    model.intercepts_[0] - (scaler.mean_ / scale) @ first)
+    return Network(hidden, Linear(second.astype(np.float64), model.intercepts_[1]))
+
+
 def macro_f1(truth: np.ndarray, predicted: np.ndarray,
              mix: np.ndarray | None = None) -> float:
     """Macro-F1; with ``mix``, as if the classes came in that mix (examples reweighted)."""
@@ -70,7 +95,7 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray,
     return float(np.mean(scores))
 
 
-def cascade(rules: Linear, full: Linear, features: np.ndarray, full_inputs: np.ndarray,
+def cascade(rules: Linear, full: Network, features: np.ndarray, full_inputs: np.ndarray,
             confident: float) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, whether the rules head decided) as the service computes them."""
     probabilities = rules.probabilities(features)
@@ -87,7 +112,7 @@ def mean_f1(predicted: np.ndarray, data: HeldOut, mix: np.ndarray | None = None)
                           for s in sorted(set(data.sources))]))
 
 
-def cascade_threshold(rules: Linear, full: Linear, data: HeldOut) -> float:
+def cascade_threshold(rules: Linear, full: Network, data: HeldOut) -> float:
     """The lowest threshold (the most texts decided without the encoder) whose held-out
     macro-F1 is within ``F1_TOLERANCE`` of the full head's."""
     best = mean_f1(full.probabilities(data.full_inputs).argmax(1), data)
@@ -98,7 +123,7 @@ def cascade_threshold(rules: Linear, full: Linear, data: HeldOut) -> float:
     return 1.0  # never sure enough: the encoder reads every text
 
 
-def class_offsets(rules: Linear, full: Linear, confident: float, data: HeldOut) -> np.ndarray:
+def class_offsets(rules: Linear, full: Network, confident: float, data: HeldOut) -> np.ndarray:
     """Log-prior offsets (negative, 0, positive) with the best held-out macro-F1 at
     ``SERVICE_MIX``; a grid, so the choice is exact and reproducible."""
     probabilities, _ = cascade(rules, full, data.features, data.full_inputs, confident)
@@ -109,7 +134,7 @@ def class_offsets(rules: Linear, full: Linear, confident: float, data: HeldOut) 
     return candidates[int(np.argmax(scores))]
 
 
-def held_out_report(rules: Linear, full: Linear, confident: float, offsets: np.ndarray,
+def held_out_report(rules: Linear, full: Network, confident: float, offsets: np.ndarray,
                     features: np.ndarray, full_inputs: np.ndarray, labels: np.ndarray,
                     held_out: np.ndarray, sources: np.ndarray) -> None:
     probabilities, sure = cascade(rules, full, features, full_inputs, confident)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import orjson
@@ -29,7 +28,9 @@ EMOTION_GROUPS = {
 # VADER's mean human ratings (-4..4): within this of 0 a text reads as neutral.
 RATING_NEUTRAL_BAND = 0.5
 HELD_OUT_SHARE = 5  # one text in five, by a hash of the text, where a set has no split
-CORPUS = "data/brand_mentions.tsv"
+# The project's own corpus: every .tsv file here (not shipped in the wheel).
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS_LABELS = {"neg": NEGATIVE, "neu": NEUTRAL, "pos": POSITIVE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +96,25 @@ def nltk_labelled(data: Path, name: str, labels: dict[str, int]) -> Iterator[Exa
                           held_out_by_hash(row["text"]))
 
 
-def project_corpus() -> Iterator[Example]:
-    """The brand mentions written for this project (``data/brand_mentions.tsv``): label,
-    kind, sector, split, text per line."""
-    text = files("smm_pulse.sentiment").joinpath(CORPUS).read_text("utf-8")
-    labels = {"neg": NEGATIVE, "neu": NEUTRAL, "pos": POSITIVE}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            label, _kind, _sector, split, mention = line.split("\t")
-            yield Example(mention, labels[label], "brand_mentions", split == "heldout")
+def corpus_file(path: Path) -> Iterator[Example]:
+    """One file of the project's corpus: label (neg, neu, pos), kind, sector, split (train,
+    heldout), text per line; ``#`` lines are comments. A malformed line is an error naming it."""
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if (len(fields) != 5 or fields[0] not in CORPUS_LABELS
+                or fields[3] not in ("train", "heldout") or not fields[4].strip()):
+            raise ValueError(f"{path.name}:{number}: expected label, kind, sector, "
+                             f"train|heldout, text separated by tabs: {line!r}")
+        label, _kind, _sector, split, mention = fields
+        yield Example(mention, CORPUS_LABELS[label], "brand_mentions", split == "heldout")
+
+
+def project_corpus(directory: Path = CORPUS) -> Iterator[Example]:
+    """The mentions written for this project, every ``.tsv`` file of ``directory``."""
+    for path in sorted(directory.glob("*.tsv")):
+        yield from corpus_file(path)
 
 
 SETS = {

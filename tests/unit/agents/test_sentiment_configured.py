@@ -86,6 +86,7 @@ def test_the_bench_needs_labelled_data_and_reports_per_class_figures(tmp_path: P
     report = done.stdout.decode()
     assert "ru: 3 texts, macro-F1 1.000" in report
     assert "negative precision 1.000 recall 1.000" in report and "loaded in" in report
+    assert "mentions/s per core (CPU time; " in report
 
 
 class RecordingScorer:

