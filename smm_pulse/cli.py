@@ -321,6 +321,15 @@ def bench(
              "(1-minute windows, ids kept a minute more, so state levels off in minutes).")
     ] = None,
     soak_rate: Annotated[float, typer.Option(help="Events/s of the soak's load.")] = 3_000,
+    brands: Annotated[int, typer.Option(help="Brands the events are spread over.")] = 50,
+    platforms: Annotated[int, typer.Option(
+        help="Platforms the events are spread over; past the contract's five, declared in the "
+             "configuration's platforms.")] = 5,
+    competitors: Annotated[int, typer.Option(
+        help="Competitors of each brand (share of voice).")] = 0,
+    print_config: Annotated[bool, typer.Option(
+        "--print-config", help="Print the configuration the bench's workers run with "
+                               "(e.g. for `smm-pulse rules`) and stop.")] = False,
 ) -> None:
     """Throughput (one worker and two), freshness, start-up and memory on the embedded broker
     (docs/benchmarks.md)."""
@@ -328,18 +337,23 @@ def bench(
 
     with _user_error(ModuleNotFoundError, "the bench needs its extra, pip install "
                      "'smm-pulse[bench]': "):
-        from smm_pulse.bench import run, soak
+        from smm_pulse.bench import Mix, run, soak
 
+    with _user_error(ValueError, "bench: "):
+        mix = Mix(brands, platforms, competitors)
+    if print_config:
+        typer.echo(mix.config(), nl=False)
+        return
     if soak_minutes is not None:
-        soaked = soak(soak_minutes, soak_rate)
+        soaked = soak(soak_minutes, soak_rate, mix)
         if json:
             typer.echo(orjson.dumps(soaked, option=orjson.OPT_INDENT_2).decode())
             return
         for name, value in soaked.items():
-            if not name.startswith("samples"):
+            if not name.startswith("samples") and name != "mix":
                 typer.echo(f"{name:34} {value:>14,.3f}")
         return
-    result = run(runs, batched, single, freshness_rate)
+    result = run(runs, batched, single, freshness_rate, mix)
     if json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
