@@ -111,6 +111,9 @@ DEFAULT_MIX = Mix()
 # whole scrape renders every series, which takes the worker's loop a while, and
 # polling that four times a second would load the worker more than the events do.
 FRESHNESS_POLL_SECONDS = 0.25
+# A scrape not answered within this long is given up: a full one counts as infinitely slow,
+# a marker poll as no news (its markers show late).
+SCRAPE_TIMEOUT_SECONDS = 60.0
 FULL_SCRAPE_SECONDS = 15.0
 MARKER_TIMEOUT_SECONDS = 60.0  # a marker later than this counts as infinitely late
 # The steady load runs this long before the first marker. A worker near its capacity
@@ -297,16 +300,21 @@ class Worker:
     def scrape(self, names: Collection[str] = ()) -> str:
         """/metrics: all metrics, or only ``names``."""
         return requests.get(f"http://127.0.0.1:{self.port}/metrics",
-                            params={"name[]": list(names)}, timeout=30).text
+                            params={"name[]": list(names)}, timeout=SCRAPE_TIMEOUT_SECONDS).text
 
     def samples(self, names: Collection[str] = ()) -> dict[tuple[str, frozenset], float]:
         """A scrape, parsed."""
         return {(s.name, frozenset(s.labels.items())): s.value
                 for f in text_string_to_metric_families(self.scrape(names)) for s in f.samples}
 
-    def marker_likes(self) -> float:
-        """The marker series' 5m interactions, from a scrape of that metric only."""
-        found = MARKER_SERIES.search(self.scrape(["smm_window_interactions"]))
+    def marker_likes(self) -> float | None:
+        """The marker series' 5m interactions, from a scrape of that metric only; None when
+        the worker did not answer within the scrape timeout (markers then show late)."""
+        try:
+            text = self.scrape(["smm_window_interactions"])
+        except requests.Timeout:
+            return None
+        found = MARKER_SERIES.search(text)
         return float(found.group(1)) if found else 0.0
 
     def counted(self) -> float:
@@ -318,7 +326,8 @@ class Worker:
     def timed_scrape(self) -> tuple[float, bytes]:
         """Seconds a whole /metrics scrape took (gzipped, as Prometheus asks), and its text."""
         started = time.perf_counter()
-        body = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=120).content
+        body = requests.get(f"http://127.0.0.1:{self.port}/metrics",
+                            timeout=SCRAPE_TIMEOUT_SECONDS).content
         return time.perf_counter() - started, body
 
     def flushes(self) -> Flushes:
@@ -368,6 +377,11 @@ def scrape_figures(text: bytes) -> tuple[int, float]:
     pairs = set(PAIR.findall(text))
     branded = text.count(b'{brand="') + text.count(b',brand="')
     return len(pairs), branded / max(1, len(pairs))
+
+
+def _progress(line: str) -> None:
+    """A figure as soon as it is measured (on stderr): long runs are not a black box."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _free_port() -> int:
@@ -461,9 +475,9 @@ async def _watch_markers(worker: Worker, sent: list[float], seen: list[float],
     of n means markers 0..n-1 have shown.
     """
     while len(seen) < samples:
-        count = int(await asyncio.to_thread(worker.marker_likes))
+        likes = await asyncio.to_thread(worker.marker_likes)
         now = time.perf_counter()
-        seen.extend([now] * (count - len(seen)))
+        seen.extend([now] * (int(likes or 0) - len(seen)))
         if len(seen) < len(sent) and now - sent[len(seen)] > MARKER_TIMEOUT_SECONDS:
             return  # the worker fell behind the load: no figure, not a crash
         await asyncio.sleep(FRESHNESS_POLL_SECONDS)
@@ -478,9 +492,13 @@ async def full_scrapes(worker: Worker, seconds: list[float] | None = None) -> No
     """
     while True:
         started = time.perf_counter()
-        await asyncio.to_thread(worker.scrape)
+        try:
+            await asyncio.to_thread(worker.scrape)
+            took = time.perf_counter() - started
+        except requests.Timeout:
+            took = math.inf
         if seconds is not None:
-            seconds.append(time.perf_counter() - started)
+            seconds.append(took)
         await asyncio.sleep(FULL_SCRAPE_SECONDS)
 
 
@@ -639,6 +657,7 @@ def one_run(batched: int, single: int, workdir: Path, freshness_rate: float | No
             ready = worker.wait_ready()
             idle_rss = worker.rss_bytes()
             batched_rate = throughput([worker], batched, timeout=600)
+            _progress(f"batched: {batched_rate:,.0f} events/s")
             after_backlog = worker.flushes()
             rss = worker.rss_bytes()
             scrapes = []
@@ -646,12 +665,16 @@ def one_run(batched: int, single: int, workdir: Path, freshness_rate: float | No
                 scrapes.append(worker.timed_scrape())
                 time.sleep(WHOLE_SCRAPE_REUSE_SECONDS)
             pairs, samples_per_key = scrape_figures(scrapes[0][1])
+            _progress(f"whole scrapes: {[round(s, 2) for s, _ in scrapes]} s, "
+                      f"{len(scrapes[0][1]):,} bytes, {pairs} pairs")
             per_key = (rss - idle_rss) / max(1, pairs)
             load = freshness_rate or batched_rate / 2
             under_load: list[float] = []
             delays = freshness(worker, broker.bootstrap, prefix, load, FRESHNESS_MARKERS, mix,
                                under_load)
             steady = worker.flushes().since(after_backlog)
+            _progress(f"freshness at {load:,.0f} events/s: p50 {statistics.median(delays):.2f} s"
+                      f", p99 {nearest_rank(delays, 0.99):.2f} s; whole scrapes {under_load}")
         finally:
             worker.stop()
         # One event a message, read as a backlog as the batched events are: sent to a worker
@@ -659,6 +682,7 @@ def one_run(batched: int, single: int, workdir: Path, freshness_rate: float | No
         single_rate = backlog_rate(broker.bootstrap, workdir, f"{prefix}-single",
                                    realistic_events(single, rng, time.time(), mix),
                                    per_message=1, mix=mix)
+        _progress(f"single: {single_rate:,.0f} events/s")
         scaled_rate = backlog_rate(broker.bootstrap, workdir, f"{prefix}-scaled",
                                    realistic_events(batched, rng, time.time(), mix),
                                    per_message=100, workers=SCALED_WORKERS, mix=mix)
