@@ -54,6 +54,12 @@ class Kpi:
                 + (("currency",) if self.money else ()))
 
     @property
+    def sample_name(self) -> str:
+        """The name /metrics writes: a counter's ends in ``_total``."""
+        total = self.metric.removesuffix("_total") + "_total"
+        return total if self.scope is Scope.TOTAL else self.metric
+
+    @property
     def title(self) -> str:
         """A short human name (dashboards): the metric name without prefix and unit."""
         name = self.metric.removeprefix("smm_").removeprefix("window_")

@@ -196,3 +196,24 @@ def test_push_creates_the_folder_once_and_overwrites_every_dashboard(grafana):
     assert len(FakeGrafana.saved) == 2 * len(UIDS)
     assert all(s["overwrite"] and s["folderUid"] == FOLDER_UID for s in FakeGrafana.saved)
     assert set(FakeGrafana.auth) == {"Bearer glsa_test"}
+
+
+def test_panels_read_only_exported_families_and_windows_and_offer_only_exported_windows():
+    config = Config.model_validate({
+        "brands": {"acme": {"competitors": ["globex"],
+                            "targets": {"engagement_rate": {"min": 0.03}}},
+                   "globex": {}},
+        "export": {"families": ["engagement"], "windows": ["1h", "24h"]}})
+    withheld = [k.metric for k in CATALOG if k.family.value != "engagement"
+                and k.metric != "smm_newest_event_timestamp_seconds"]
+    for name, board in boards(config).items():
+        for expr in queries(board):
+            assert not [m for m in withheld if m in expr], (name, expr)
+            assert "mention" not in expr and 'window="5m"' not in expr, (name, expr)
+        for variable in board.get("templating", {}).get("list", []):
+            if variable["name"] == "window":
+                assert variable["query"] == "1h,24h"
+    detail = boards(config)["brand.json"]
+    assert [p["title"] for p in detail["panels"] if p["type"] == "row"] == [
+        "Engagement and audience"]
+    assert any("smm_engagement_rate_ratio" in expr for expr in queries(detail))

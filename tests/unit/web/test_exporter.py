@@ -4,13 +4,12 @@ in slices writes what one at once writes."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from smm_pulse.config import Brand
+from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import CATALOG, Family, Scope, View
 from smm_pulse.state import TOTAL
 from smm_pulse.web.exporter import Sample, kpi_samples, render_kpis, render_metrics
@@ -80,9 +79,11 @@ def test_a_later_scrape_writes_its_own_values_on_the_cached_series():
 class FakePipeline:
     """What the exporter reads of a pipeline: every family's views of ``brands`` on vk."""
 
-    def __init__(self, brands: int) -> None:
+    def __init__(self, brands: int, export: dict | None = None) -> None:
         self.windows = (Window.parse("5m"), Window.parse("1h"))
-        self.config = SimpleNamespace(brands={f"brand{i}": Brand() for i in range(brands)})
+        self.config = Config.model_validate({
+            "brands": {f"brand{i}": {} for i in range(brands)}, "windows": ["5m", "1h"],
+            "export": export or {}})
         self.registry = CollectorRegistry()
         Counter("smm_events", "Events.", ["outcome"], registry=self.registry).labels(
             "accepted").inc(7)
@@ -127,3 +128,20 @@ def test_a_render_in_slices_lets_the_loop_run_and_writes_what_one_at_once_writes
     assert body == at_once and len(body) > 1_000_000
     # Tens of milliseconds of work in slices of 2 ms: the loop ran between them.
     assert turns >= 3
+
+
+def test_metrics_serve_only_the_exported_families_and_windows_and_the_api_every_kpi():
+    pipeline = FakePipeline(brands=3, export={"families": ["engagement", "voice"],
+                                              "windows": ["1h"]})
+    served = list(text_string_to_metric_families(asyncio.run(render_metrics(pipeline))
+                                                 .decode()))
+    catalog = {kpi.metric for kpi in CATALOG}
+    kpis = {family.name: family for family in served if family.name in catalog}
+    exported = {kpi.metric for kpi in CATALOG if kpi.family in (Family.ENGAGEMENT, Family.VOICE)}
+    assert set(kpis) == exported  # and no HELP lines of the others
+    windows = {s.labels.get("window") for f in kpis.values() for s in f.samples}
+    assert windows == {"1h", None}  # the current values have no window
+    everything = {(kpi.family, labels[2] if kpi.scope is Scope.WINDOW else None)
+                  for kpi, labels, _ in kpi_samples(pipeline, 0.0)}
+    assert {Family.MENTIONS, Family.RESPONSE, Family.BUSINESS} <= {f for f, _ in everything}
+    assert {window for _, window in everything} == {"5m", "1h", None}
