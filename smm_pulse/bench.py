@@ -146,6 +146,9 @@ SOAK_CATCH_UP_SECONDS = 60.0
 @dataclass
 class Figures:
     batched_events_per_second: float
+    # The worker's CPU time (user + system) over the backlog per event: less sensitive than
+    # rates to what else the machine runs.
+    batched_worker_cpu_us_per_event: float
     raw_ceiling_events_per_second: float
     ratio_to_ceiling: float
     single_events_per_second: float
@@ -341,6 +344,11 @@ class Worker:
     def state_keys(self) -> float:
         """Keys in all of the worker's tables (``smm_state_keys``)."""
         return sum(self.samples(["smm_state_keys"]).values())
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the worker has used."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -655,9 +663,11 @@ def one_run(batched: int, single: int, workdir: Path, freshness_rate: float | No
         worker = Worker(broker.bootstrap, config, workdir)
         try:
             ready = worker.wait_ready()
-            idle_rss = worker.rss_bytes()
+            idle_rss, idle_cpu = worker.rss_bytes(), worker.cpu_seconds()
             batched_rate = throughput([worker], batched, timeout=600)
-            _progress(f"batched: {batched_rate:,.0f} events/s")
+            cpu_per_event = (worker.cpu_seconds() - idle_cpu) / batched * 1e6
+            _progress(f"batched: {batched_rate:,.0f} events/s, {cpu_per_event:.1f} us of the "
+                      "worker's CPU an event")
             after_backlog = worker.flushes()
             rss = worker.rss_bytes()
             scrapes = []
@@ -689,6 +699,7 @@ def one_run(batched: int, single: int, workdir: Path, freshness_rate: float | No
     steal_percent = getattr(psutil.cpu_times_percent(), "steal", 0.0)  # Linux only
     return Figures(
         batched_events_per_second=batched_rate,
+        batched_worker_cpu_us_per_event=cpu_per_event,
         raw_ceiling_events_per_second=ceiling,
         ratio_to_ceiling=batched_rate / ceiling,
         single_events_per_second=single_rate,
