@@ -71,12 +71,20 @@ class Mix:
     brands: int = 50
     platforms: int = len(CONTRACT_PLATFORMS)
     competitors: int = 0
+    # The configuration's series budget (``export``): families and windows; empty: all.
+    export_families: tuple[str, ...] = ()
+    export_windows: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.brands < 1 or self.platforms < 1:
             raise ValueError("a mix needs at least one brand and one platform")
         if not 0 <= self.competitors < self.brands:
             raise ValueError("competitors must be fewer than the brands")
+        # Freshness markers are interactions counted over the shortest window.
+        if self.export_families and "engagement" not in self.export_families:
+            raise ValueError("the freshness markers need the engagement family exported")
+        if self.export_windows and WINDOWS[0] not in self.export_windows:
+            raise ValueError(f"the freshness markers need the {WINDOWS[0]} window exported")
 
     @property
     def brand_names(self) -> list[str]:
@@ -98,9 +106,14 @@ class Mix:
                          f"{{engagement_rate: {{min: 0.03, window: {windows[-1]}}}}}}}")
         # Freshness markers have a platform of their own (declared: others are refused).
         declared = ["marker", *self.platform_names[len(CONTRACT_PLATFORMS):]]
-        return "\n".join([*lines, f"windows: [{', '.join(windows)}]",
-                          f"partitions: {PARTITIONS}", f"platforms: [{', '.join(declared)}]",
-                          ""])
+        lines += [f"windows: [{', '.join(windows)}]", f"partitions: {PARTITIONS}",
+                  f"platforms: [{', '.join(declared)}]"]
+        if self.export_families or self.export_windows:
+            lines.append("export:")
+            lines += [f"  {key}: [{', '.join(values)}]" for key, values in
+                      (("families", self.export_families), ("windows", self.export_windows))
+                      if values]
+        return "\n".join([*lines, ""])
 
 
 DEFAULT_MIX = Mix()

@@ -307,6 +307,10 @@ def sentiment_bench(
         typer.echo(r.report())
 
 
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
 @app.command()
 def bench(
     runs: Annotated[int, typer.Option(help="Runs; figures are medians.")] = 3,
@@ -327,6 +331,10 @@ def bench(
              "configuration's platforms.")] = 5,
     competitors: Annotated[int, typer.Option(
         help="Competitors of each brand (share of voice).")] = 0,
+    export_families: Annotated[str, typer.Option(
+        help="The configuration's export.families, comma-separated (default: all).")] = "",
+    export_windows: Annotated[str, typer.Option(
+        help="The configuration's export.windows, comma-separated (default: all).")] = "",
     print_config: Annotated[bool, typer.Option(
         "--print-config", help="Print the configuration the bench's workers run with "
                                "(e.g. for `smm-pulse rules`) and stop.")] = False,
@@ -339,8 +347,12 @@ def bench(
                      "'smm-pulse[bench]': "):
         from smm_pulse.bench import Mix, run, soak
 
+    if soak_minutes is not None and (export_families or export_windows):
+        typer.echo("bench: the soak's windows are its own (1m): it exports them all", err=True)
+        raise typer.Exit(2)
     with _user_error(ValueError, "bench: "):
-        mix = Mix(brands, platforms, competitors)
+        mix = Mix(brands, platforms, competitors, _listed(export_families),
+                  _listed(export_windows))
     if print_config:
         typer.echo(mix.config(), nl=False)
         return

@@ -73,3 +73,10 @@ def test_the_default_mix_is_the_one_earlier_figures_were_measured_on():
         50, ("vk", "telegram", "instagram", "x", "youtube"))
     assert all(not brand.competitors
                for brand in parse_config(DEFAULT_MIX.config(), "bench.yaml").brands.values())
+
+
+def test_a_mix_may_export_some_families_and_windows():
+    mix = Mix(brands=3, export_families=("engagement", "mentions"), export_windows=("5m", "24h"))
+    config = parse_config(mix.config(), "bench.yaml")
+    assert {f.value for f in config.exported_families} == {"engagement", "mentions"}
+    assert config.exported_windows == ["5m", "24h"]
