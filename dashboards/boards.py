@@ -18,12 +18,14 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
     DashboardLinkType,
+    RowPanel,
     VariableOption,
     VariableRefresh,
     VariableSort,
 )
 
 from smm_pulse.config import Brand, Config
+from smm_pulse.dashboards.exported import Exported
 from smm_pulse.dashboards.panels import (
     BRAND_MATCHER,
     DATASOURCE,
@@ -39,6 +41,8 @@ from smm_pulse.dashboards.panels import (
     timeseries_panel,
 )
 from smm_pulse.dashboards.promql import JOB, Variable, any_brand, matcher, selector
+from smm_pulse.dashboards.rules import recording_rules
+from smm_pulse.dashboards.uids import UIDS
 from smm_pulse.kpi.catalog import CATALOG, Family, Scope
 from smm_pulse.kpi.goals import (
     AT_LEAST,
@@ -49,8 +53,6 @@ from smm_pulse.kpi.goals import (
 )
 
 TAG = "smm-pulse"
-UIDS = {"overview": "smm-pulse-overview", "brand": "smm-pulse-brand",
-        "competitors": "smm-pulse-competitors", "health": "smm-pulse-health"}
 ROWS = {Family.ENGAGEMENT: "Engagement and audience", Family.MENTIONS: "Mentions and sentiment",
         Family.VOICE: "Share of voice", Family.RESPONSE: "Response time",
         Family.BUSINESS: "Business: traffic, conversions and ad spend"}
@@ -86,7 +88,8 @@ def _custom(name: str, label: str, values: list[str], default: str) -> dashboard
 
 
 def _window_variable(config: Config) -> dashboard.CustomVariable:
-    return _custom("window", "Window", list(config.windows), config.windows[-1])
+    windows = config.exported_windows
+    return _custom("window", "Window", windows, windows[-1])
 
 
 def _help(metric: str) -> str:
@@ -127,7 +130,7 @@ def _brand_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Pa
     b = {"brand": name}
 
     def window(target: object) -> str:
-        return getattr(target, "window", None) or config.windows[-1]
+        return getattr(target, "window", None) or config.exported_windows[-1]
 
     yield freshness_panel("Newest event", matcher("brand", name), span=3)
     yield _platform_goal_panel(ENGAGEMENT_RATE, name, brand, config, span=4)
@@ -140,7 +143,7 @@ def _brand_row(name: str, brand: Brand, config: Config) -> Iterator[dashboard.Pa
         at_least(mood and mood.min, "score"), span=3)
     spike = t.mention_spike
     yield stat_panel(
-        f"Mentions vs usual ({config.windows[0]})",
+        f"Mentions vs usual ({config.exported_windows[0]})",
         "Mention rate over the shortest window / the usual rate (the longest window without "
         "it)." + _goal_text("below", spike and f"{spike.factor}x"),
         f"{selector('brand:smm_mention_recent_rate:per_second', **b)}"
@@ -286,6 +289,15 @@ def health(_config: Config) -> dashboard.Dashboard:
     )
 
 
+def _reading_exported(panels: list, exported: Exported) -> list:
+    """The panels whose queries read only exported series, and the rows still holding one."""
+    kept = [p for p in panels
+            if all(exported.reads_exported(t.expr) for t in getattr(p, "targets", None) or [])]
+    rows = [i for i, p in enumerate(kept) if isinstance(p, RowPanel)]
+    empty = {i for i in rows if i + 1 == len(kept) or isinstance(kept[i + 1], RowPanel)}
+    return [p for i, p in enumerate(kept) if i not in empty]
+
+
 BOARDS = {"overview": overview, "brand": brand_detail, "competitors": competitors,
           "health": health}
 
@@ -293,9 +305,12 @@ BOARDS = {"overview": overview, "brand": brand_detail, "competitors": competitor
 def render_all(config: Config) -> dict[str, str]:
     """File name -> dashboard JSON, stable across runs (sorted keys)."""
     encoder = JSONEncoder(sort_keys=True, indent=2, ensure_ascii=False)
+    exported = Exported(config)
+    exported.keep(recording_rules(config))  # what the rule file records, the panels may read
     rendered = {}
     for key, build in BOARDS.items():
         model = build(config).build()
+        model.panels = _reading_exported(model.panels or [], exported)
         for number, panel in enumerate(model.panels or [], start=1):
             panel.id_val = number  # unique ids keep links and edits stable
         rendered[f"{key}.json"] = encoder.encode(model) + "\n"

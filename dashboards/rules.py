@@ -13,10 +13,11 @@ from urllib.parse import quote
 import yaml
 
 from smm_pulse.config import Brand, Config, MaxTarget, MinTarget, duration_seconds
-from smm_pulse.dashboards.boards import UIDS
+from smm_pulse.dashboards.exported import Exported
 from smm_pulse.dashboards.panels import goal_value
 from smm_pulse.dashboards.promql import BENCHMARK, JOB, selector
 from smm_pulse.dashboards.templating import go_template_literal
+from smm_pulse.dashboards.uids import UIDS
 from smm_pulse.kpi.goals import AT_LEAST, PLATFORM_GOALS, PlatformGoal
 from smm_pulse.web.paths import ranking_path
 
@@ -40,7 +41,7 @@ Rule = dict[str, Any]
 
 def recording_rules(config: Config) -> list[Rule]:
     """Brand-level series that alerts and dashboards share."""
-    recent, baseline = config.windows[0], config.windows[-1]
+    recent, baseline = config.exported_windows[0], config.exported_windows[-1]
     recent_s, baseline_s = duration_seconds(recent), duration_seconds(baseline)
     return [
         {"record": "brand:smm_window_mentions:sum",
@@ -152,7 +153,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
                 top_authors_url(config, name, t.window))
         yield rule
     if (t := targets.mention_spike) is not None:
-        recent = config.windows[0]
+        recent = config.exported_windows[0]
         yield _alert(
             "SmmMentionSpike", name,
             f"{selector('brand:smm_mention_recent_rate:per_second', **b)}"
@@ -181,7 +182,7 @@ def goal_alerts(name: str, brand: Brand, config: Config) -> Iterator[Rule]:
 
 
 def health_alerts(config: Config) -> list[Rule]:
-    silent = config.windows[-1]
+    silent = config.exported_windows[-1]
     return [
         {"alert": "SmmWorkerDown", "expr": f'up{{job="{JOB}"}} == 0', "for": "1m",
          "labels": {"severity": "critical"},
@@ -226,10 +227,11 @@ def health_alerts(config: Config) -> list[Rule]:
 def rule_file(config: Config) -> dict[str, Any]:
     goals = [with_dashboard_link(rule, config, name) for name, brand in config.brands.items()
              for rule in goal_alerts(name, brand, config)]
+    exported = Exported(config)  # no rule reads a series /metrics does not serve
     return {"groups": [
-        {"name": "smm-pulse-recording", "rules": recording_rules(config)},
+        {"name": "smm-pulse-recording", "rules": exported.keep(recording_rules(config))},
         {"name": "smm-pulse-goals", "rules": goals},
-        {"name": "smm-pulse-health", "rules": health_alerts(config)},
+        {"name": "smm-pulse-health", "rules": exported.keep(health_alerts(config))},
     ]}
 
 

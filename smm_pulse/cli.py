@@ -310,6 +310,10 @@ def sentiment_bench(
         typer.echo(r.report())
 
 
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
 @app.command()
 def bench(
     runs: Annotated[int, typer.Option(help="Runs; figures are medians.")] = 3,
@@ -324,6 +328,19 @@ def bench(
              "(1-minute windows, ids kept a minute more, so state levels off in minutes).")
     ] = None,
     soak_rate: Annotated[float, typer.Option(help="Events/s of the soak's load.")] = 3_000,
+    brands: Annotated[int, typer.Option(help="Brands the events are spread over.")] = 50,
+    platforms: Annotated[int, typer.Option(
+        help="Platforms the events are spread over; past the contract's five, declared in the "
+             "configuration's platforms.")] = 5,
+    competitors: Annotated[int, typer.Option(
+        help="Competitors of each brand (share of voice).")] = 0,
+    export_families: Annotated[str, typer.Option(
+        help="The configuration's export.families, comma-separated (default: all).")] = "",
+    export_windows: Annotated[str, typer.Option(
+        help="The configuration's export.windows, comma-separated (default: all).")] = "",
+    print_config: Annotated[bool, typer.Option(
+        "--print-config", help="Print the configuration the bench's workers run with "
+                               "(e.g. for `smm-pulse rules`) and stop.")] = False,
 ) -> None:
     """Throughput (one worker and two), freshness, start-up and memory on the embedded broker
     (docs/benchmarks.md)."""
@@ -331,18 +348,27 @@ def bench(
 
     with _user_error(ModuleNotFoundError, "the bench needs its extra, pip install "
                      "'smm-pulse[bench]': "):
-        from smm_pulse.bench import run, soak
+        from smm_pulse.bench import Mix, run, soak
 
+    if soak_minutes is not None and (export_families or export_windows):
+        typer.echo("bench: the soak's windows are its own (1m): it exports them all", err=True)
+        raise typer.Exit(2)
+    with _user_error(ValueError, "bench: "):
+        mix = Mix(brands, platforms, competitors, _listed(export_families),
+                  _listed(export_windows))
+    if print_config:
+        typer.echo(mix.config(), nl=False)
+        return
     if soak_minutes is not None:
-        soaked = soak(soak_minutes, soak_rate)
+        soaked = soak(soak_minutes, soak_rate, mix)
         if json:
             typer.echo(orjson.dumps(soaked, option=orjson.OPT_INDENT_2).decode())
             return
         for name, value in soaked.items():
-            if not name.startswith("samples"):
+            if not name.startswith("samples") and name != "mix":
                 typer.echo(f"{name:34} {value:>14,.3f}")
         return
-    result = run(runs, batched, single, freshness_rate)
+    result = run(runs, batched, single, freshness_rate, mix)
     if json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from smm_pulse.streams.events import DEFAULT_CURRENCY, NAME_MAX_CHARS, normalize_brand
+from smm_pulse.streams.topics import Family
 
 CONFIG_ENV = "SMM_PULSE_CONFIG"
 # Environment variables that override a key of the file, by its key path (operators of
@@ -224,6 +225,44 @@ class Targets(_Strict):
 # A campaign's name: as long as an event's ``campaign`` may be (the contract's bounds).
 CampaignName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 MAX_CAMPAIGNS = 50  # per brand: the ``campaign`` label stays bounded
+
+
+# The KPI family each kind of target's alert reads (``Targets``' fields): a target needs its
+# family exported (``Export``).
+TARGET_FAMILIES: dict[str, Family] = {
+    "engagement_rate": Family.ENGAGEMENT,
+    "sentiment_score": Family.MENTIONS,
+    "mention_spike": Family.MENTIONS,
+    "share_of_voice": Family.VOICE,
+    "response_time": Family.RESPONSE,
+    "followers": Family.ENGAGEMENT,
+    "conversion_rate": Family.BUSINESS,
+    "bounce_rate": Family.BUSINESS,
+    "cost_per_click": Family.BUSINESS,
+    "customer_acquisition_cost": Family.BUSINESS,
+    "roi": Family.BUSINESS,
+}
+
+
+class Export(_Strict):
+    """The series budget: which KPIs ``/metrics`` serves to Prometheus (docs/metrics.md,
+    "Series budget"). Alert rules and dashboards follow; the live page and the JSON API
+    still compute every KPI."""
+
+    families: list[Family] | None = None
+    """KPI families exported; unset: all. A brand's target needs its family here."""
+    windows: list[Duration] | None = None
+    """Windows the windowed KPIs are exported for, among ``windows``; unset: all. A target's
+    window needs to be here; a mention spike needs two of them."""
+
+    @field_validator("families", "windows")
+    @classmethod
+    def _distinct_and_not_empty(cls, values: list[Any] | None) -> list[Any] | None:
+        if values is not None and not values:
+            raise ValueError("leave it out to export all, or name at least one")
+        if values is not None and len(set(values)) != len(values):
+            raise ValueError("listed twice")
+        return values
 
 
 class Brand(_Strict):
@@ -552,6 +591,8 @@ class Config(_Strict):
     webhooks: Webhooks = Webhooks()
     """Platforms' webhooks (VK Callback API, Telegram bots): each collector's brand and
     secret."""
+    export: Export = Export()
+    """Which KPI families and windows /metrics exports (the series budget); default: all."""
 
     @field_validator("brands", mode="before")
     @classmethod
@@ -617,12 +658,48 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _spikes_need_two_windows(self) -> Config:
         # The usual mention rate is the longest window without the shortest one.
-        if len(self.windows) < 2:
+        if len(self.exported_windows) < 2:
             for name, brand in self.brands.items():
                 if brand.targets.mention_spike is not None:
                     raise ValueError(f"brands.{name}.targets.mention_spike: a spike is judged "
-                                     "against the usual rate, which needs two windows")
+                                     "against the usual rate, which needs two windows"
+                                     + (" exported (export.windows)"
+                                        if self.export.windows is not None else ""))
         return self
+
+    @model_validator(mode="after")
+    def _targets_read_exported_series(self) -> Config:
+        """A target's alert reads its family's series over its window: both exported."""
+        for window in self.export.windows or ():
+            if window not in self.windows:
+                raise ValueError(f"export.windows: {window!r} is not one of the configured "
+                                 f"windows {self.windows}")
+        for name, brand in self.brands.items():
+            for kind, target in brand.targets:
+                if target is None:
+                    continue
+                where = f"brands.{name}.targets.{kind}"
+                family = TARGET_FAMILIES[kind]
+                if family not in self.exported_families:
+                    raise ValueError(f"{where}: its alert reads the {family.value} KPIs, which "
+                                     f"export.families leaves out")
+                window = getattr(target, "window", None)
+                if window is not None and window not in self.exported_windows:
+                    raise ValueError(f"{where}.window: {window!r} is not exported "
+                                     f"(export.windows: {self.exported_windows})")
+        return self
+
+    @property
+    def exported_families(self) -> frozenset[Family]:
+        """The KPI families /metrics serves (``export.families``; all by default)."""
+        return frozenset(Family if self.export.families is None else self.export.families)
+
+    @property
+    def exported_windows(self) -> list[str]:
+        """The windows /metrics serves windowed KPIs for, shortest first (all by default)."""
+        if self.export.windows is None:
+            return list(self.windows)
+        return [w for w in self.windows if w in self.export.windows]
 
     @property
     def window_seconds(self) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Iterator
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
@@ -60,6 +61,8 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}"
     if origin is dict:
         return f"map of {_type_name(args[0])} to {_type_name(args[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return f"{annotation.__name__.lower()} ({', '.join(m.value for m in annotation)})"
     return {"str": "string", "float": "number", "int": "integer", "Path": "file path",
             "SecretStr": "string (secret)"}.get(annotation.__name__, annotation.__name__)
 

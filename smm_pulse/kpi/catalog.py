@@ -72,6 +72,12 @@ class Kpi:
                 + (("currency",) if self.money else ()))
 
     @property
+    def sample_name(self) -> str:
+        """The name /metrics writes: a counter's ends in ``_total``."""
+        total = self.metric.removesuffix("_total") + "_total"
+        return total if self.scope is Scope.TOTAL else self.metric
+
+    @property
     def title(self) -> str:
         """A short human name (dashboards): the metric name without prefix and unit."""
         metric = self.metric.replace(CAMPAIGN_PREFIX, "smm_", 1)  # titled as the brand's
@@ -270,4 +276,9 @@ INTERNAL_ERRORS = ServiceMetric(
     "smm_internal_errors", "Internal messages a KPI-family agent failed to handle; their events "
     "went to the dead-letter topic with reason internal_error (see the worker's log)",
     ("family",))
-SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, INTERNAL_ERRORS, STATE_KEYS, CONSUMER_LAG)
+COMMIT_FLUSH = ServiceMetric(
+    "smm_commit_flush_seconds", "Seconds each flush before an offset commit took (the tables' "
+    "changes sent to their changelogs and acknowledged); one longer than the commit interval "
+    "(2.8 s) delays the next commit", (), kind="histogram")
+SERVICE_METRICS = (EVENTS, DEAD_LETTERS, LATE_EVENTS, INTERNAL_ERRORS, STATE_KEYS, CONSUMER_LAG,
+                   COMMIT_FLUSH)

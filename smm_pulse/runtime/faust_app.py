@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -37,6 +38,10 @@ class WrittenBehind(Protocol):
 
     def flush_state(self) -> Mapping[Any, set[int]]:
         """Queue every change as changelog records; the partitions written, per table."""
+        ...
+
+    def flushed(self, seconds: float) -> None:
+        """A flush, its records acknowledged, took ``seconds``."""
         ...
 
 # Producer record batches (aiokafka's default: 16 KiB). A producer keeps one batch in
@@ -150,6 +155,7 @@ class App(faust.App):
         """
         if self.written_behind is None:
             return
+        started = time.perf_counter()
         written = self.written_behind.flush_state()
         await self.producer.flush()  # what agents sent with send_soon (voice forwards)
         await self._send_changelog()
@@ -158,6 +164,7 @@ class App(faust.App):
                 for partition in partitions:
                     table.send_changelog(partition, END_MARKER_KEY, None)
             await self._send_changelog()
+        self.written_behind.flushed(time.perf_counter() - started)
 
     async def _send_changelog(self) -> None:
         """Send the changelog records flushed so far and wait for the broker.

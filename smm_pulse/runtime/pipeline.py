@@ -13,16 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faust.types import TableT, TopicT
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from smm_pulse.config import Config
-from smm_pulse.kpi.catalog import DEAD_LETTERS, EVENTS, INTERNAL_ERRORS, LATE_EVENTS
+from smm_pulse.kpi.catalog import COMMIT_FLUSH, DEAD_LETTERS, EVENTS, INTERNAL_ERRORS, LATE_EVENTS
 from smm_pulse.runtime.faust_app import App
 from smm_pulse.state import Expiring, Parts, Section, SeenEventIds, Views, WindowBuckets
 from smm_pulse.streams.dead_letters import DeadLetter
 from smm_pulse.streams.events import KNOWN_PLATFORMS, Declared
 from smm_pulse.streams.topics import BrandPartitions, Family, TopicNames
 from smm_pulse.windows import Window
+
+# Seconds; 2.8 is Faust's commit interval (broker_commit_interval): a flush over it delays
+# the next commit.
+FLUSH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.8, 5.0, 10.0, 30.0)
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Pipeline:
         )
         for family in Family:  # exported at 0 from the start: alerts see the series
             self.internal_errors_total.labels(family.value)
+        self.commit_flush_seconds = Histogram(COMMIT_FLUSH.name, COMMIT_FLUSH.help,
+                                              registry=self.registry, buckets=FLUSH_BUCKETS)
 
     def send_dead_letter(self, letter: DeadLetter) -> None:
         """Queue a record for the dead-letter topic; sent before the next offset commit."""
@@ -142,6 +148,9 @@ class Pipeline:
             for section in sorted(self.sections_of(family), key=lambda s: s.baseline):
                 written.setdefault(table, set()).update(section.flush(owned))
         return written
+
+    def flushed(self, seconds: float) -> None:
+        self.commit_flush_seconds.observe(seconds)
 
     def settle_buckets(self) -> None:
         """Add the batches window buckets keep until read (``WindowBuckets.settle``)."""

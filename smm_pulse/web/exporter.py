@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from smm_pulse.kpi.budget import exported_kpis, sample_names
 from smm_pulse.kpi.catalog import (
     CATALOG,
     CONSUMER_LAG,
@@ -49,13 +50,18 @@ _SCOPE_LABELS = {scope: itemgetter(*(_CONTEXT[name] for name in names))
 
 
 def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
-                names: Collection[str] | None = None) -> Iterator[Sample]:
+                names: Collection[str] | None = None, *,
+                exported_only: bool = False) -> Iterator[Sample]:
     """The KPI catalog evaluated on the views of owned, declared brands (or one brand).
 
     ``names``: only these metrics (sample names, as exposed); a family none of
-    them needs is not computed at all.
+    them needs is not computed at all. ``exported_only``: only the families and
+    windows the configuration exports (``export``: /metrics).
     """
     windows = [window.name for window in pipeline.windows]
+    catalog = CATALOG
+    if exported_only:
+        catalog, windows = exported_kpis(pipeline.config), pipeline.config.exported_windows
     brands = pipeline.config.brands
     views = _OwnedViews(pipeline, now)
     sources = [(family, False) for family in pipeline.views] + [
@@ -63,7 +69,7 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
     for family, by_campaign in sources:
         kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
                  windows if k.scope in WINDOWED else [TOTAL])
-                for k in CATALOG
+                for k in catalog
                 if k.family is family and (k.scope is Scope.CAMPAIGN_WINDOW) == by_campaign
                 and (names is None or exposed_name(k) in names)]
         if not kpis:
@@ -243,8 +249,10 @@ async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = Non
     registry = pipeline.registry if names is None else \
         pipeline.registry.restricted_registry(names)
     head = generate_latest(registry)  # the service's own metrics: a few dozen samples
-    exposition = Exposition(names)
-    await in_slices(kpi_samples(pipeline, time.time(), names=names), exposition.add)
+    exposition = Exposition(names if names is not None else
+                            sample_names(exported_kpis(pipeline.config)))
+    await in_slices(kpi_samples(pipeline, time.time(), names=names, exported_only=True),
+                    exposition.add)
     return head + exposition.text()
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from smm_pulse.config import ConfigError, parse_config
+from smm_pulse.config import TARGET_FAMILIES, ConfigError, Targets, parse_config
 from smm_pulse.demo.feeder import default_config_path
+from smm_pulse.streams.topics import Family
 from tests.unit.core.contract_example import CONTRACT_EXAMPLE
 
 
@@ -42,6 +43,20 @@ def test_shipped_demo_configuration_is_valid():
         ("brands: {acme: {targets: {mention_spike: {}}}}\nwindows: [1h]",
          "mention_spike: a spike is judged against the usual rate, which needs two windows"),
         ("brands: {acme: {}}\nplatforms: [Rutube]", "smm.yaml: platforms[0]: String should match"),
+        ("brands: {acme: {targets: {sentiment_score: {min: 0}}}}\n"
+         "export: {families: [engagement]}",
+         "smm.yaml: brands.acme.targets.sentiment_score: its alert reads the mentions KPIs, "
+         "which export.families leaves out"),
+        ("brands: {acme: {targets: {response_time: {max: 60, window: 24h}}}}\n"
+         "export: {windows: [5m, 1h]}",
+         "brands.acme.targets.response_time.window: '24h' is not exported (export.windows: "
+         "['5m', '1h'])"),
+        ("brands: {acme: {targets: {mention_spike: {}}}}\nexport: {windows: [1h]}",
+         "needs two windows exported (export.windows)"),
+        ("brands: {acme: {}}\nexport: {windows: [7d]}",
+         "smm.yaml: export.windows: '7d' is not one of the configured windows"),
+        ("brands: {acme: {}}\nexport: {families: []}", "export.families: leave it out"),
+        ("brands: {acme: {}}\nexport: {families: [reach]}", "smm.yaml: export.families[0]:"),
     ],
 )
 def test_invalid_configuration_names_file_key_and_problem(yaml_text, expected):
@@ -100,3 +115,17 @@ def test_business_targets_default_to_a_day_judged_for_an_hour():
     assert (targets.roi.min, targets.roi.window, targets.roi.for_) == (-0.1, "24h", "1h")
     assert targets.customer_acquisition_cost.for_ == "1h"
     assert targets.conversion_rate.for_ == "30m"
+
+
+def test_every_kind_of_target_names_the_kpi_family_its_alert_reads():
+    assert set(TARGET_FAMILIES) == set(Targets.model_fields)
+
+
+def test_everything_is_exported_unless_the_export_says_otherwise():
+    every = parse_config("brands: {acme: {}}", "smm.yaml")
+    assert every.exported_families == set(Family)
+    assert every.exported_windows == every.windows == ["5m", "1h", "24h"]
+    chosen = parse_config("brands: {acme: {}}\nexport: {families: [voice], windows: [24h, 5m]}",
+                          "smm.yaml")
+    assert chosen.exported_families == {Family.VOICE}
+    assert chosen.exported_windows == ["5m", "24h"]  # shortest first, as the windows

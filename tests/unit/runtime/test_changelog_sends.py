@@ -115,3 +115,44 @@ def test_changelog_records_take_memory_for_their_length_not_orjsons_buffer():
     finally:
         tracemalloc.stop()
     assert held < 1_000 * 600  # two short byte strings and a tuple a record, not 8 KiB
+
+
+class SlowBroker(RecordingProducer):
+    """Acknowledges each batch after ``delay`` seconds; nothing else buffered."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def flush(self) -> None:
+        pass
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *,
+                         partition: int | None) -> asyncio.Future:
+        self.batches.append((topic, partition, batch.records))
+        return asyncio.ensure_future(asyncio.sleep(self.delay))
+
+
+class FlushedState:
+    """The pipeline as the commit sees it: one table's changes, and the flushes timed."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.seconds: list[float] = []
+
+    def flush_state(self) -> dict[Any, set[int]]:
+        self.table.send_changelog(0, '["k",1]', {"o": 1})
+        return {self.table: {0}}
+
+    def flushed(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+def test_each_flush_before_a_commit_is_timed_until_the_broker_acknowledged_it():
+    app = App("changelog-timed", broker="kafka://localhost:1", store="memory://")
+    state = FlushedState(app.Table("state", default=None, partitions=1))
+    app.written_behind = state
+    app._producer = SlowBroker(delay=0.2)
+    asyncio.run(app.before_commit())
+    assert len(state.seconds) == 1
+    assert 0.2 <= state.seconds[0] < 2

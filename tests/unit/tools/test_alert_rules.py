@@ -312,3 +312,35 @@ def test_benchmarks_are_constant_series_per_brand_and_metric():
         ({"brand": "acme", "metric": "smm_conversion_rate_ratio"}, "vector(0.025)"),
         ({"brand": "acme", "metric": "smm_cost_per_click"}, "vector(20.0)"),
     ]
+
+
+def _rules(config_text: str) -> list[dict[str, Any]]:
+    return [rule for group in rule_file(parse_config(config_text, "smm.yaml"))["groups"]
+            for rule in group["rules"]]
+
+
+def test_no_rule_reads_a_family_or_window_the_export_leaves_out(promtool: str, tmp_path: Path):
+    text = ("brands:\n  acme:\n    competitors: [globex]\n    targets:\n"
+            "      engagement_rate: {min: 0.03, window: 24h}\n"
+            "      followers: {target: 1000, by: 2027-06-30}\n  globex: {}\n"
+            "export: {families: [engagement], windows: [1h, 24h]}\n")
+    rules = _rules(text)
+    assert [r["record"] for r in rules if "record" in r] == ["brand:smm_followers:sum"]
+    assert {r["alert"] for r in rules if "alert" in r} == {
+        "SmmEngagementRateBelowGoal", "SmmFollowersGoalOffTrack", "SmmWorkerDown",
+        "SmmInternalErrors", "SmmDeadLettersHigh", "SmmConsumerLagHigh"}
+    assert not [r for r in rules if "mention" in r["expr"] or 'window="5m"' in r["expr"]]
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(rule_file(parse_config(text, "smm.yaml"))))
+    done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_spike_is_judged_on_the_shortest_and_longest_exported_windows():
+    rules = _rules("brands: {acme: {targets: {mention_spike: {}}}}\n"
+                   "export: {windows: [1h, 24h]}\n")
+    recent = next(r for r in rules if r.get("record") == "brand:smm_mention_recent_rate:per_second")
+    assert recent["expr"] == 'sum by (brand) (smm_window_mentions{window="1h"}) / 3600'
+    spike = next(r for r in rules if r.get("alert") == "SmmMentionSpike")
+    assert 'window="1h"' in spike["expr"] and 'window="5m"' not in spike["expr"]

@@ -248,3 +248,24 @@ def test_benchmarks_are_dashed_reference_lines_on_their_kpis_panels_only():
         else:
             assert not lines, panel["title"]
     assert len(benchmarked) == 5
+
+
+def test_panels_read_only_exported_families_and_windows_and_offer_only_exported_windows():
+    config = Config.model_validate({
+        "brands": {"acme": {"competitors": ["globex"],
+                            "targets": {"engagement_rate": {"min": 0.03}}},
+                   "globex": {}},
+        "export": {"families": ["engagement"], "windows": ["1h", "24h"]}})
+    withheld = [k.metric for k in CATALOG if k.family.value != "engagement"
+                and k.metric != "smm_newest_event_timestamp_seconds"]
+    for name, board in boards(config).items():
+        for expr in queries(board):
+            assert not [m for m in withheld if m in expr], (name, expr)
+            assert "mention" not in expr and 'window="5m"' not in expr, (name, expr)
+        for variable in board.get("templating", {}).get("list", []):
+            if variable["name"] == "window":
+                assert variable["query"] == "1h,24h"
+    detail = boards(config)["brand.json"]
+    assert [p["title"] for p in detail["panels"] if p["type"] == "row"] == [
+        "Engagement and audience"]
+    assert any("smm_engagement_rate_ratio" in expr for expr in queries(detail))

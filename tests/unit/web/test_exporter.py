@@ -4,13 +4,12 @@ in slices writes what one at once writes."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from smm_pulse.config import Brand
+from smm_pulse.config import Config
 from smm_pulse.kpi.catalog import CATALOG, Family, Scope, View
 from smm_pulse.state import TOTAL
 from smm_pulse.web.exporter import Sample, kpi_samples, render_kpis, render_metrics
@@ -80,9 +79,11 @@ def test_a_later_scrape_writes_its_own_values_on_the_cached_series():
 class FakePipeline:
     """What the exporter reads of a pipeline: every family's views of ``brands`` on vk."""
 
-    def __init__(self, brands: int) -> None:
+    def __init__(self, brands: int, export: dict | None = None) -> None:
         self.windows = (Window.parse("5m"), Window.parse("1h"))
-        self.config = SimpleNamespace(brands={f"brand{i}": Brand() for i in range(brands)})
+        self.config = Config.model_validate({
+            "brands": {f"brand{i}": {} for i in range(brands)}, "windows": ["5m", "1h"],
+            "export": export or {}})
         self.registry = CollectorRegistry()
         Counter("smm_events", "Events.", ["outcome"], registry=self.registry).labels(
             "accepted").inc(7)
@@ -134,7 +135,9 @@ def test_a_render_in_slices_lets_the_loop_run_and_writes_what_one_at_once_writes
 def business_pipeline(engagement_owned: bool = True) -> FakePipeline:
     """One brand: ad spend on vk and telegram, follows on vk (engagement), a campaign."""
     pipeline = FakePipeline(brands=1)
-    pipeline.config.brands["brand0"] = Brand(currency="RUB", campaigns=["spring"])
+    pipeline.config = Config.model_validate({
+        "brands": {"brand0": {"currency": "RUB", "campaigns": ["spring"]}},
+        "windows": ["5m", "1h"]})
 
     def views(gained: dict) -> dict:
         return {TOTAL: View(gained, None, 0)} | {w.name: View(gained, None, w.seconds)
@@ -179,3 +182,20 @@ def test_campaign_kpis_are_labelled_by_campaign_and_read_the_campaign_views():
     assert values_of(pipeline, "smm_window_ad_spend") == {
         ("brand0", platform, window, "RUB"): spend
         for platform, spend in (("vk", 90.0), ("telegram", 10.0)) for window in ("5m", "1h")}
+
+
+def test_metrics_serve_only_the_exported_families_and_windows_and_the_api_every_kpi():
+    pipeline = FakePipeline(brands=3, export={"families": ["engagement", "voice"],
+                                              "windows": ["1h"]})
+    served = list(text_string_to_metric_families(asyncio.run(render_metrics(pipeline))
+                                                 .decode()))
+    catalog = {kpi.metric for kpi in CATALOG}
+    kpis = {family.name: family for family in served if family.name in catalog}
+    exported = {kpi.metric for kpi in CATALOG if kpi.family in (Family.ENGAGEMENT, Family.VOICE)}
+    assert set(kpis) == exported  # and no HELP lines of the others
+    windows = {s.labels.get("window") for f in kpis.values() for s in f.samples}
+    assert windows == {"1h", None}  # the current values have no window
+    everything = {(kpi.family, labels[2] if kpi.scope is Scope.WINDOW else None)
+                  for kpi, labels, _ in kpi_samples(pipeline, 0.0)}
+    assert {Family.MENTIONS, Family.RESPONSE, Family.BUSINESS} <= {f for f, _ in everything}
+    assert {window for _, window in everything} == {"5m", "1h", None}
