@@ -16,8 +16,8 @@ from smm_pulse.state import Parts, Section, expired_entries, is_replayed
 
 # Called with (platform, time the changes count at, changes per counter).
 AddChanges = Callable[[str, float, Sequence[float]], None]
-# The same with the item's id: (platform, item, time, changes per counter).
-AddItemChanges = Callable[[str, str, float, Sequence[float]], None]
+# (platform, item, time the changes count at, changes per counter) of each snapshot
+ItemChanges = tuple[str, str, float, Sequence[float]]
 
 
 class Snapshots:
@@ -34,8 +34,10 @@ class Snapshots:
     def fold(self, batch: Batch, platforms: Iterable[str], accounts: Iterable[str],
              items: Iterable[str], times: Iterable[float],
              published: Iterable[float | None], counters: Iterable[Sequence[float | None]],
-             horizon: float, add: AddChanges, add_item: AddItemChanges | None = None) -> None:
-        """Hand what the batch's snapshots contribute to ``add``; writes each item once.
+             horizon: float, add: AddChanges,
+             per_item: list[ItemChanges] | None = None) -> None:
+        """Hand what the batch's snapshots contribute to ``add`` (and append it, with the
+        item, to ``per_item`` if given: top posts); writes each item once.
 
         The columns hold one value per snapshot, in the batch's order.
         """
@@ -50,8 +52,8 @@ class Snapshots:
                                                       horizon)
             if at is not None:
                 add(platform, at, changes)
-                if add_item is not None:  # per item too (top posts)
-                    add_item(platform, item, at, changes)
+                if per_item is not None:
+                    per_item.append((platform, item, at, changes))
         for key, state in states.items():
             self.section[key] = {"o": batch.offset, "s": state, "prev": before[key]}
 

@@ -10,13 +10,15 @@ from tests.unit.agents.test_crash_recovery import NOW, one_brand_pipeline
 
 def activity(limit: int) -> PostActivity:
     pipeline = one_brand_pipeline()
-    return PostActivity(pipeline.buckets(Family.ENGAGEMENT, "post-buckets", totals=False), limit)
+    return PostActivity(pipeline.section(Family.ENGAGEMENT, "post-gains"), pipeline.windows,
+                        limit)
 
 
 def likes(offset: int, tracked: PostActivity, platform: str, post: str, ago: float,
           n: int) -> None:
     grain = int((NOW - ago) // 5) * 5
-    tracked.apply(offset, "acme", {(post_key(platform, post), grain, "likes"): n}, NOW)
+    key = post_key(platform, post)
+    tracked.apply(offset, "acme", {grain: {key: (n, 0, 0, 0, 0)}}, NOW)
 
 
 def ranked(tracked: PostActivity, platform: str | None, window: str = "1h") -> list[tuple]:
@@ -34,8 +36,8 @@ def test_posts_beyond_the_bound_per_platform_are_refused_until_others_expire():
     assert tracked.refused == 1
     assert ranked(tracked, None) == [("vk", "b", 7), ("vk", "a", 5), ("x", "c", 1)]
     # Once "a" and "b" have left every window, "c" is taken.
-    for parts in tracked.buckets.expire(NOW + 2 * 86_400, {0}):
-        del tracked.buckets.section[parts]
+    for parts in tracked.expire(NOW + 2 * 86_400, {0}):
+        del tracked.section[parts]
     likes(5, tracked, "vk", "c", 100, 9)
     assert ranked(tracked, "vk") == [("vk", "c", 9)]
 

@@ -77,7 +77,7 @@ def test_the_evicted_author_is_the_least_reach_whatever_the_entries_order():
     backward = dict(reversed(list(forward.items())))
     for sketch in (forward, backward):
         space_saving.add(sketch, "d", 1, 1, 0.2, capacity=3)
-        assert sorted(sketch) == ["b", "c", "d"] and sketch["d"][:2] == [6, 5]
+        assert sorted(sketch) == ["b", "c", "d"] and list(sketch["d"][:2]) == [6, 5]
 
 
 def test_merged_rows_rank_by_reach_then_author():
