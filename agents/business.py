@@ -8,10 +8,8 @@ per lead, CAC, cost per follower, ROI and ROAS (formulas in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from smm_pulse.agents.family import Batch, register_family_agent
-from smm_pulse.agents.snapshots import Snapshots
+from smm_pulse.agents.snapshots import ItemChanges, Snapshots
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import AD_CELLS, GrainSums, declared_campaigns
 from smm_pulse.kpi.catalog import Family
@@ -50,17 +48,15 @@ class Business:
         if ads := batch.get(Ads):
             # An ad has no publication time: a first snapshot counts at its ts. What a
             # snapshot adds counts toward the campaign that snapshot names.
-            def add_to_campaign(_platform: str, campaign: str | None, at: float,
-                                changes: Sequence[float]) -> None:
-                if campaign is not None:
-                    by_campaign.add_post_changes(campaign, at, changes, AD_CELLS)
-
+            per_ad: list[ItemChanges] | None = [] if declared else None
             self.ads.fold(batch, ads.platform, ads.account, ads.ad_id, ads.ts, [None] * len(ads),
                           ads.counters(), horizon,
                           lambda platform, at, changes: sums.add_post_changes(
                               platform, at, changes, AD_CELLS),
-                          add_to_campaign if declared else None,
-                          declared_campaigns(ads.campaign, declared) if declared else None)
+                          per_ad, declared_campaigns(ads.campaign, declared) if declared else None)
+            for _platform, campaign, at, changes in per_ad or ():
+                if campaign is not None:
+                    by_campaign.add_post_changes(campaign, at, changes, AD_CELLS)
         if visits := batch.get(Visits):
             sums.add_visits(visits)
             if declared:

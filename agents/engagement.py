@@ -11,11 +11,12 @@ from collections import defaultdict
 from typing import Any
 
 from smm_pulse.agents.family import Batch, register_family_agent
-from smm_pulse.agents.snapshots import Snapshots
+from smm_pulse.agents.snapshots import ItemChanges, Snapshots
 from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import (
     FollowerTotals,
     GrainSums,
+    PostSums,
     follower_totals,
     record_followers,
 )
@@ -35,12 +36,15 @@ class PostSnapshots(Snapshots):
                          duration_seconds(pipeline.config.post_retention))
 
     def contribute(self, batch: Batch, snapshots: Posts, horizon: float,
-                   sums: GrainSums, per_post: GrainSums | None) -> None:
+                   sums: GrainSums, per_post: PostSums | None) -> None:
         """Add what the batch's snapshots contribute to ``sums`` (and each post's to
         ``per_post``); writes each post once."""
+        contributed: list[ItemChanges] | None = [] if per_post is not None else None
         self.fold(batch, snapshots.platform, snapshots.account, snapshots.post_id,
                   snapshots.ts, snapshots.published_at, snapshots.counters(), horizon,
-                  sums.add_post_changes, None if per_post is None else per_post.add_ranked_changes)
+                  sums.add_post_changes, contributed)
+        if per_post is not None and contributed:
+            per_post.add_changes(contributed)
 
 
 class FollowerHistory:
@@ -56,11 +60,13 @@ class FollowerHistory:
             stored = self.section.changing((batch.brand, platform, account), _no_history)
             record_followers(stored["h"], ts, followers, horizon)
 
-    def totals(self, now: float) -> dict[tuple[str, str], FollowerTotals]:
-        """Followers per (brand, platform): latest and at each window's start."""
+    def totals(self, now: float, of: str | None = None) -> dict[tuple[str, str], FollowerTotals]:
+        """Followers per (brand, platform): latest and at each window's start; of the
+        brand ``of`` only if given."""
         histories: dict[tuple[str, str], list[list[list[float]]]] = defaultdict(list)
         for (brand, platform, _account), value in self.section.items():
-            histories[brand, platform].append(value["h"])
+            if of is None or brand == of:
+                histories[brand, platform].append(value["h"])
         found = {pair: follower_totals(h, now, self.windows) for pair, h in histories.items()}
         return {pair: totals for pair, totals in found.items() if totals is not None}
 
@@ -83,24 +89,25 @@ class Engagement:
         self.post_activity: PostActivity | None = None
         if pipeline.config.top_lists:
             self.post_activity = PostActivity(
-                pipeline.buckets(Family.ENGAGEMENT, "post-buckets", totals=False))
+                pipeline.section(Family.ENGAGEMENT, "post-gains"), pipeline.windows)
             pipeline.on_restore(Family.ENGAGEMENT, self.post_activity.on_restored)
+            pipeline.expiring.append((Family.ENGAGEMENT, self.post_activity))
 
     def handle(self, batch: Batch) -> None:
         horizon = batch.now - self.horizon_seconds
         sums = GrainSums(self.grain)
-        per_post = GrainSums(self.grain) if self.post_activity is not None else None
+        per_post = PostSums(self.grain) if self.post_activity is not None else None
         if posts := batch.get(Posts):
             self.posts.contribute(batch, posts, horizon, sums, per_post)
         if interactions := batch.get(Interactions):
             sums.add_interactions(interactions)
             if per_post is not None:
-                per_post.add_post_interactions(interactions)
+                per_post.add_interactions(interactions)
         if accounts := batch.get(Accounts):
             self.followers.record(batch, accounts, horizon)
         self.buckets.apply(batch.offset, batch.brand, sums.cells, batch.now)
-        if per_post is not None and per_post.cells and self.post_activity is not None:
-            self.post_activity.apply(batch.offset, batch.brand, per_post.cells, batch.now)
+        if per_post is not None and per_post.posts and self.post_activity is not None:
+            self.post_activity.apply(batch.offset, batch.brand, per_post.posts, batch.now)
 
     def views(self, now: float) -> Views:
         """Bucket counters joined with followers (ER, growth) per (brand, platform)."""
@@ -110,7 +117,7 @@ class Engagement:
                   now: float) -> list[dict[str, Any]]:
         """Posts by interactions gained in the window, ER by the brand's latest followers."""
         def followers() -> dict[tuple[str, str], int]:
-            return {pair: t.latest for pair, t in self.followers.totals(now).items()}
+            return {pair: t.latest for pair, t in self.followers.totals(now, brand).items()}
         if self.post_activity is None:
             return []
         return self.post_activity.top(brand, platform, window, limit, now, followers)

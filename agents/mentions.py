@@ -31,7 +31,8 @@ TextAndLang = tuple[str, str | None]
 def register(pipeline: Pipeline) -> None:
     buckets = pipeline.buckets(Family.MENTIONS)
     pipeline.views[Family.MENTIONS] = buckets.views
-    authors = AuthorSketches(pipeline.section(Family.MENTIONS, "authors"), pipeline.windows)
+    authors = AuthorSketches(pipeline.section(Family.MENTIONS, "author-sketches"),
+                             pipeline.windows)
     pipeline.on_restore(Family.MENTIONS, authors.on_restored)
     pipeline.expiring.append((Family.MENTIONS, authors))
     top_lists = pipeline.config.top_lists

@@ -17,9 +17,9 @@ from smm_pulse.state import Parts, Section, expired_entries, is_replayed
 
 # Called with (platform, time the changes count at, changes per counter).
 AddChanges = Callable[[str, float, Sequence[float]], None]
-# The same with the item's id, or what ``fold``'s ``item_of`` gives in its place:
-# (platform, item, time, changes per counter).
-AddItemChanges = Callable[[str, Any, float, Sequence[float]], None]
+# (platform, item, time the changes count at, changes per counter) of each snapshot; the
+# item is the item's id or what ``fold``'s ``item_of`` gives in its place.
+ItemChanges = tuple[str, Any, float, Sequence[float]]
 
 
 class Snapshots:
@@ -36,12 +36,13 @@ class Snapshots:
     def fold(self, batch: Batch, platforms: Iterable[str], accounts: Iterable[str],
              items: Sequence[str], times: Iterable[float],
              published: Iterable[float | None], counters: Iterable[Sequence[float | None]],
-             horizon: float, add: AddChanges, add_item: AddItemChanges | None = None,
+             horizon: float, add: AddChanges, per_item: list[ItemChanges] | None = None,
              item_of: Iterable[Any] | None = None) -> None:
-        """Hand what the batch's snapshots contribute to ``add``; writes each item once.
+        """Hand what the batch's snapshots contribute to ``add`` (and append it, with the
+        item, to ``per_item`` if given: top posts, ads' campaigns); writes each item once.
 
-        The columns hold one value per snapshot, in the batch's order. ``add_item`` gets
-        each snapshot's contribution too, with its item id or, given ``item_of`` (a column),
+        The columns hold one value per snapshot, in the batch's order. ``per_item`` gets
+        each snapshot's contribution with its item id or, given ``item_of`` (a column),
         that snapshot's value of it (an ad's campaign).
         """
         states: dict[Parts, PostState | None] = {}
@@ -56,8 +57,8 @@ class Snapshots:
                                                       horizon)
             if at is not None:
                 add(platform, at, changes)
-                if add_item is not None:  # per item too (top posts)
-                    add_item(platform, named, at, changes)
+                if per_item is not None:
+                    per_item.append((platform, named, at, changes))
         for key, state in states.items():
             self.section[key] = {"o": batch.offset, "s": state, "prev": before[key]}
 

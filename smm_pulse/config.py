@@ -571,10 +571,10 @@ class Config(_Strict):
     """How the ingest stage reads collectors' messages."""
     janitor_interval_seconds: float = Field(30.0, gt=0)
     """How often expired state (window buckets, event ids, posts, threads) is deleted."""
-    top_lists: bool = False
+    top_lists: bool = True
     """Keep top posts and top authors (the live page's lists and
-    /api/brands/<brand>/top-posts and /top-authors). Off by default: their state costs about
-    40% of the batched throughput and 2.5 times the memory per key (docs/benchmarks.md)."""
+    /api/brands/<brand>/top-posts and /top-authors); off, those routes answer 404. What
+    their state costs in throughput and memory: docs/benchmarks.md, "Top lists"."""
     grafana_url: str = Field("http://localhost:3000", pattern=r"^https?://[^\s]+$")
     """Grafana's base URL, for the dashboard links in alert annotations."""
     worker_url: str = Field("http://127.0.0.1:6066", pattern=r"^https?://[^\s]+$")

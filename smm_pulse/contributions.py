@@ -12,9 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from operator import itemgetter, sub
-
-import orjson
+from operator import add, itemgetter, sub
 
 from smm_pulse.kpi.formulas import sentiment_label
 from smm_pulse.streams.events import AD_COUNTERS, POST_COUNTERS
@@ -63,21 +61,25 @@ Cell = tuple[str, int, str]  # (platform, grain start, counter)
 
 
 def author_sums(mentions: Mentions, scores: Sequence[float], grain: int
-                ) -> dict[tuple[str, int, str], list[float]]:
-    """[reach, mentions, sentiment sum] per (platform, grain start, author) of a batch's
-    mentions that name an author (top authors); a mention without reach weighs 0."""
-    found: dict[tuple[str, int, str], list[float]] = {}
+                ) -> dict[int, dict[tuple[str, str], list[float]]]:
+    """Per grain start, [reach, mentions, sentiment sum] per (platform, author) of a
+    batch's mentions that name one (top authors); a mention without reach weighs 0."""
+    found: dict[int, dict[tuple[str, str], list[float]]] = {}
     if not any(mentions.author):
         return found
-    for platform, ts, author, reach, score in zip(mentions.platform, mentions.ts,
-                                                  mentions.author, mentions.reach, scores,
-                                                  strict=True):
+    grains = float(grain)
+    for platform, grain_index, author, reach, score in zip(
+            mentions.platform, map(grains.__rfloordiv__, mentions.ts), mentions.author,
+            mentions.reach, scores, strict=True):
         if author is None:
             continue
-        key = (platform, int(ts // grain) * grain, author)
-        kept = found.get(key)
+        start = int(grain_index) * grain
+        authors = found.get(start)
+        if authors is None:
+            authors = found[start] = {}
+        kept = authors.get((platform, author))
         if kept is None:
-            found[key] = [reach or 0, 1, score]
+            authors[platform, author] = [reach or 0, 1, score]
         else:
             kept[0] += reach or 0
             kept[1] += 1
@@ -91,9 +93,71 @@ RANKED_COUNTERS = tuple(c for c in POST_COUNTERS
 _RANKED = tuple(counter in RANKED_COUNTERS for counter in POST_COUNTERS)
 
 
+RankedGains = tuple[float, ...]  # a post's gains of the RANKED_COUNTERS, in their order
+# grain start -> post key (``post_key``) -> the post's gains in that grain
+PostGains = Mapping[int, Mapping[str, RankedGains]]
+
+
 def post_key(platform: str, post_id: str) -> str:
-    """A post's name where cells name a platform: unambiguous for any platform and id."""
-    return orjson.dumps([platform, post_id]).decode()
+    """A post's name among a brand's posts: its platform, a space, its id. Platform ids
+    hold no space (the contract's and the configuration's patterns): the first one splits
+    it (``post_of``)."""
+    return f"{platform} {post_id}"
+
+
+def post_of(key: str) -> tuple[str, str]:
+    """(platform, post id) of a ``post_key``."""
+    platform, post_id = key.split(" ", 1)
+    return platform, post_id
+
+
+class PostSums:
+    """One brand batch's gains per post (top posts): per grain start, each post's
+    ``RankedGains`` from its snapshots and the interactions naming it, by ``post_key``."""
+
+    def __init__(self, grain: int) -> None:
+        self.grain = grain
+        self.posts: dict[int, dict[str, RankedGains]] = {}
+
+    def add_changes(self, snapshots: Iterable[tuple[str, str, float, Sequence[float]]]
+                    ) -> None:
+        """Snapshots' (platform, post id, time, changes per counter in POST_COUNTERS order:
+        ``apply_snapshot``'s). One loop, no call per snapshot: this runs for every one."""
+        grain = self.grain
+        by_grain = self.posts
+        for platform, post_id, ts, changes in snapshots:
+            gains = tuple(compress(changes, _RANKED))
+            if not any(gains):
+                continue
+            start = int(ts // grain) * grain
+            posts = by_grain.get(start)
+            if posts is None:
+                posts = by_grain[start] = {}
+            key = f"{platform} {post_id}"  # post_key, inline
+            kept = posts.get(key)
+            posts[key] = gains if kept is None else tuple(map(add, kept, gains))
+
+    def add_interactions(self, interactions: Interactions) -> None:
+        """Interactions that name a post: counted per (post, grain, action, count) in C
+        first, the ranked counters only."""
+        if not any(interactions.post_id):
+            return
+        grain = float(self.grain)
+        named = [post_id is not None for post_id in interactions.post_id]
+        alike = Counter(zip(*(compress(column, named) for column in (
+            interactions.platform, interactions.post_id,
+            map(grain.__rfloordiv__, interactions.ts), interactions.action,
+            interactions.count)), strict=True))
+        for (platform, post_id, grain_index, action, count), times in alike.items():
+            counter, amount = interaction_delta(action, count)
+            if counter in RANKED_COUNTERS:
+                gains = tuple(amount * times if name == counter else 0
+                              for name in RANKED_COUNTERS)
+                start = int(grain_index) * self.grain
+                posts = self.posts.setdefault(start, {})
+                key = post_key(platform, post_id)
+                kept = posts.get(key)
+                posts[key] = gains if kept is None else tuple(map(add, kept, gains))
 
 
 class GrainSums:
@@ -153,30 +217,6 @@ class GrainSums:
                 if followers:
                     cell = (platform, int(grain_index) * self.grain, "potential_reach")
                     cells[cell] = cells.get(cell, 0) + followers
-
-    def add_ranked_changes(self, platform: str, post_id: str, ts: float,
-                           changes: Sequence[float]) -> None:
-        """A post snapshot's changes of the ``RANKED_COUNTERS``, under its ``post_key``."""
-        self.add_post_changes(post_key(platform, post_id), ts, list(compress(changes, _RANKED)),
-                              RANKED_COUNTERS)
-
-    def add_post_interactions(self, interactions: Interactions) -> None:
-        """Interactions that name a post, under its ``post_key``: counted per (post, grain,
-        action, count) in C first, the ranked counters only."""
-        if not any(interactions.post_id):
-            return
-        grain = float(self.grain)
-        named = [post_id is not None for post_id in interactions.post_id]
-        alike = Counter(zip(*(compress(column, named) for column in (
-            interactions.platform, interactions.post_id,
-            map(grain.__rfloordiv__, interactions.ts), interactions.action,
-            interactions.count)), strict=True))
-        cells = self.cells
-        for (platform, post_id, grain_index, action, count), times in alike.items():
-            counter, amount = interaction_delta(action, count)
-            if counter in RANKED_COUNTERS:
-                cell = (post_key(platform, post_id), int(grain_index) * self.grain, counter)
-                cells[cell] = cells.get(cell, 0) + amount * times
 
     def add_interactions(self, interactions: Interactions) -> None:
         """Interactions are first counted by (platform, grain, action, count), in C:

@@ -19,12 +19,16 @@ rebuilds the same sketch from the same batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-# author -> [reach, error (reach counted before it was kept), mentions, sentiment sum]
-Sketch = dict[str, list[float]]
+# author -> (reach, error (reach counted before it was kept), mentions, sentiment sum); lists
+# once restored from the changelog
+Sketch = dict[str, Sequence[float]]
 REACH, ERROR, MENTIONS, SENTIMENT = range(4)
+K = TypeVar("K")  # what names a sketch among several (a platform)
 
 
 def add(sketch: Sketch, author: str, reach: float, mentions: float, sentiment: float,
@@ -34,22 +38,52 @@ def add(sketch: Sketch, author: str, reach: float, mentions: float, sentiment: f
     A replaced author's mentions and sentiment restart with the newcomer's: they
     describe the mentions since the author was kept (all of them when the error is 0).
     """
-    kept = sketch.get(author)
-    if kept is not None:
-        kept[REACH] += reach
-        kept[MENTIONS] += mentions
-        kept[SENTIMENT] += sentiment
-        return
-    if len(sketch) < capacity:
-        sketch[author] = [reach, 0, mentions, sentiment]
-        return
-    least_author, least = min(sketch.items(), key=_least)
-    del sketch[least_author]
-    sketch[author] = [least[REACH] + reach, least[REACH], mentions, sentiment]
+    add_all({None: sketch}, [{(None, author): (reach, mentions, sentiment)}], capacity)
 
 
-def _least(item: tuple[str, list[float]]) -> tuple[float, str]:
-    return item[1][REACH], item[0]
+def add_all(sketches: dict[K, Sketch], batches: Iterable[Mapping[tuple[K, str], Sequence[float]]],
+            capacity: int) -> None:
+    """``add`` (reach, mentions, sentiment sum) per (sketch name, author) of some batches
+    to the sketches so named (made when missing), in place.
+
+    Per sketch, the same as calling ``add`` first for the authors already kept and
+    those that fit, then for the others one after another, each one's mentions
+    together (an order the sketch could have seen them in): the newcomers take the
+    places of the least kept ones, found with a heap rather than a scan of the
+    sketch each. Rows are replaced, not changed in place: a batch's rows may go to
+    several sketches (one per window).
+    """
+    newcomers: dict[K, dict[str, list[float]]] = {}
+    for authors in batches:
+        for (name, author), (reach, mentions, sentiment) in authors.items():
+            sketch = sketches.get(name)
+            if sketch is None:
+                sketch = sketches[name] = {}
+            kept = sketch.get(author)
+            if kept is not None:
+                sketch[author] = (kept[REACH] + reach, kept[ERROR], kept[MENTIONS] + mentions,
+                                  kept[SENTIMENT] + sentiment)
+            elif len(sketch) < capacity:
+                sketch[author] = (reach, 0, mentions, sentiment)
+            elif (waiting := newcomers.setdefault(name, {}).get(author)) is not None:
+                waiting[0] += reach
+                waiting[1] += mentions
+                waiting[2] += sentiment
+            else:
+                newcomers[name][author] = [reach, mentions, sentiment]
+    for name, waiting in newcomers.items():
+        _replace_least(sketches[name], waiting)
+
+
+def _replace_least(sketch: Sketch, newcomers: Mapping[str, Sequence[float]]) -> None:
+    """Each newcomer in turn takes the place of the kept author of least reach."""
+    least = [(row[REACH], kept_author) for kept_author, row in sketch.items()]
+    heapq.heapify(least)  # (reach, author): the least reach goes first, ties by name
+    for author, (reach, mentions, sentiment) in newcomers.items():
+        floor_reach, gone = least[0]
+        del sketch[gone]
+        sketch[author] = (floor_reach + reach, floor_reach, mentions, sentiment)
+        heapq.heapreplace(least, (floor_reach + reach, author))
 
 
 def floor(sketch: Sketch, capacity: int) -> float:

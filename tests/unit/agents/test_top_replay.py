@@ -69,7 +69,7 @@ class AuthorWorker:
 
     def __init__(self, restored: dict[str, Any], capacity: int) -> None:
         self.pipeline = one_brand_pipeline(top_lists=True)
-        self.authors = AuthorSketches(self.pipeline.section(Family.MENTIONS, "authors"),
+        self.authors = AuthorSketches(self.pipeline.section(Family.MENTIONS, "author-sketches"),
                                       self.pipeline.windows, capacity)
         self.pipeline.on_restore(Family.MENTIONS, self.authors.on_restored)
         self.table = self.pipeline.table(Family.MENTIONS)

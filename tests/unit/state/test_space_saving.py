@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -77,7 +78,7 @@ def test_the_evicted_author_is_the_least_reach_whatever_the_entries_order():
     backward = dict(reversed(list(forward.items())))
     for sketch in (forward, backward):
         space_saving.add(sketch, "d", 1, 1, 0.2, capacity=3)
-        assert sorted(sketch) == ["b", "c", "d"] and sketch["d"][:2] == [6, 5]
+        assert sorted(sketch) == ["b", "c", "d"] and list(sketch["d"][:2]) == [6, 5]
 
 
 def test_merged_rows_rank_by_reach_then_author():
@@ -86,3 +87,29 @@ def test_merged_rows_rank_by_reach_then_author():
     assert [(r.author, r.reach, r.mentions) for r in merged] == [
         ("z", 15, 1), ("y", 11, 3), ("x", 10, 1)]
     assert merged[1].sentiment == pytest.approx(-1 / 3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_batches_counted_at_once_keep_the_bound_against_exact_sums(seed):
+    buckets = reference_buckets(seed)
+    true = exact(buckets)
+    total = sum(true.values())
+    sketches: dict[int, space_saving.Sketch] = {}
+    rng = random.Random(seed)
+    for number, mentions in enumerate(buckets):  # each bucket in a few batches
+        cuts = [0, *sorted(rng.sample(range(1, len(mentions)), 3)), len(mentions)]
+        for part in (mentions[a:b] for a, b in itertools.pairwise(cuts)):
+            batch: dict[tuple[int, str], list[float]] = {}
+            for author, reach in part:
+                row = batch.setdefault((number, author), [0, 0, 0])
+                row[0] += reach
+                row[1] += 1
+                row[2] += 0.5
+            space_saving.add_all(sketches, [batch], CAPACITY)
+    merged = space_saving.merge(sketches.values(), CAPACITY)
+    assert any(row.reach_error > 0 for row in merged)
+    for row in merged:
+        assert abs(row.reach - true[row.author]) <= row.reach_error + 1e-6, row
+        assert row.reach_error <= total / CAPACITY
+    heavy = {a for a, r in true.items() if r > 2 * total / CAPACITY}
+    assert heavy and heavy <= {row.author for row in merged[:len(heavy)]}

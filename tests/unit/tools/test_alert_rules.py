@@ -293,7 +293,7 @@ def test_sentiment_alerts_link_the_top_authors_of_their_window_when_top_lists_ar
     url = ("https://pulse.example.org:8443/api/brands/Acme%20%7B%7B%20%22x%22%20%7D%7D%2F%C3%BC"
            "/top-authors?window=1h")
     assert link == url  # quoted, so no "{" is left for Go templates to read
-    off = Config.model_validate({"brands": {brand: {"targets": targets}}})
+    off = Config.model_validate({"brands": {brand: {"targets": targets}}, "top_lists": False})
     assert "top_authors" not in alert(off, "SmmSentimentBelowGoal")["annotations"]
 
 

@@ -140,7 +140,8 @@ def test_alerts_of_hostile_brands_carry_the_declared_name_exactly(promtool, tmp_
                 "summary": f"{brand}: engagement rate below goal on vk",
                 "description": "ER by followers over 24h is 1%, goal at least 3.00%.",
                 "dashboard": dashboard}})
-        sentiment.append(sentiment_alert(config, brand))
+        sentiment.append(sentiment_alert(config, brand,  # top lists are on by default
+                                         top_authors=top_authors_url(config, brand, "1h")))
     promtool_test(promtool, tmp_path, render(hostile_config(brands)), [{
         "input_series": inputs,
         "alert_rule_test": [
