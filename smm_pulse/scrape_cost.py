@@ -8,10 +8,10 @@ every partition, and hands the family agents internal messages built by the
 ingest's own packing from a mix of events over every (brand, platform), so
 every pair has a value in every KPI family. Then it measures, on the event loop:
 
-- a whole render of ``/metrics`` (the first, and the median of later ones a
-  second apart, as Prometheus's samples are when several scrape), its CPU and
-  wall time, its size and samples, and the loop's longest turn during it (how
-  long an event waits behind the render);
+- a whole render of ``/metrics``: the first, then (medians) one a second
+  after the last with nothing handled in between, and one after a commit
+  interval's events; CPU and wall time, size and samples, and the loop's
+  longest turn during them (how long an event waits behind a render);
 - the flush before an offset commit (``Pipeline.flush_state``): after a
   commit interval's worth of events at a given rate, and after a handful.
 
@@ -44,7 +44,7 @@ from smm_pulse.runtime.memory import GcSettings
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.scrape_load import brand_events
 from smm_pulse.streams.events import parse_message
-from smm_pulse.web.exporter import render_metrics
+from smm_pulse.web.exporter import SeriesTexts, render_metrics
 from smm_pulse.wiring import create_pipeline
 
 # Platforms every configuration accepts (the contract's known ones).
@@ -174,7 +174,7 @@ class Render:
     samples: int
 
 
-async def timed_render(pipeline: Pipeline) -> Render:
+async def timed_render(pipeline: Pipeline, texts: SeriesTexts) -> Render:
     """A whole /metrics render on the loop, with a ticker measuring the loop's turns."""
     gaps: list[float] = []
     rendering = True
@@ -190,7 +190,7 @@ async def timed_render(pipeline: Pipeline) -> Render:
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     cpu, wall = time.process_time(), time.perf_counter()
-    body = await render_metrics(pipeline)
+    body = await render_metrics(pipeline, texts=texts)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     rendering = False
     await task
@@ -227,12 +227,17 @@ class ScrapeCost:
     body_bytes: int
     samples: int
     samples_per_pair: float
-    first_render: Render
-    render_cpu_p50_seconds: float
-    render_wall_p50_seconds: float
+    first_render: Render  # every series written for the first time
+    # Medians of whole renders a second after the last, nothing handled in between
+    # (trailing windows still move), and after a commit interval's events (every pair
+    # changed), each after the flush of those events; the loop's longest turn, the worst.
+    idle_render_cpu_seconds: float
+    idle_render_wall_seconds: float
+    changed_render_cpu_seconds: float
+    changed_render_wall_seconds: float
     render_longest_turn_max_seconds: float
     flush_after_interval: Flush  # a commit interval of events at ``rate``
-    flush_after_few: Flush  # a few events of one brand
+    flush_after_few: Flush  # ten events
     flush_idle_cpu_seconds: float  # nothing changed
 
 
@@ -245,29 +250,31 @@ async def measure(brands: int, platforms: int, events: int, rate: float,
     pipeline = service.pipeline
     held = service.events
     timed_flush(pipeline, 0)
-    first = await timed_render(pipeline)
-    renders = []
+    texts = SeriesTexts()  # as the exporter keeps them from one whole render to the next
+    first = await timed_render(pipeline, texts)
+    idle, changed, flushes, few, unchanged = [], [], [], [], []
     for _ in range(repeats):
-        await asyncio.sleep(1.0)  # as whole scrapes come, a shared render a second
-        renders.append(await timed_render(pipeline))
-    flushes, few, idle = [], [], []
-    for _ in range(repeats):
+        await asyncio.sleep(1.0)  # as whole scrapes come: a shared render a second at most
+        idle.append(await timed_render(pipeline, texts))
         batch = service.mix(int(rate * interval), rng, time.time())
         await service.feed(batch)
         flushes.append(timed_flush(pipeline, len(batch)))
+        changed.append(await timed_render(pipeline, texts))
         await service.feed(service.mix(10, rng, time.time()))
         few.append(timed_flush(pipeline, 10))
-        idle.append(timed_flush(pipeline, 0).cpu_seconds)
+        unchanged.append(timed_flush(pipeline, 0).cpu_seconds)
     pairs = len(service.brands) * len(service.platforms)
     return ScrapeCost(
         brands=brands, platforms=platforms, events=held, pairs=pairs,
         body_bytes=first.body_bytes, samples=first.samples,
         samples_per_pair=round(first.samples / pairs, 1), first_render=first,
-        render_cpu_p50_seconds=statistics.median(r.cpu_seconds for r in renders),
-        render_wall_p50_seconds=statistics.median(r.wall_seconds for r in renders),
-        render_longest_turn_max_seconds=max(r.longest_turn_seconds for r in renders),
+        idle_render_cpu_seconds=statistics.median(r.cpu_seconds for r in idle),
+        idle_render_wall_seconds=statistics.median(r.wall_seconds for r in idle),
+        changed_render_cpu_seconds=statistics.median(r.cpu_seconds for r in changed),
+        changed_render_wall_seconds=statistics.median(r.wall_seconds for r in changed),
+        render_longest_turn_max_seconds=max(r.longest_turn_seconds for r in idle + changed),
         flush_after_interval=_median_flush(flushes), flush_after_few=_median_flush(few),
-        flush_idle_cpu_seconds=statistics.median(idle))
+        flush_idle_cpu_seconds=statistics.median(unchanged))
 
 
 def _median_flush(flushes: list[Flush]) -> Flush:

@@ -10,8 +10,10 @@ the next scrape (no stale series), and its new owner starts exporting them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -29,6 +31,7 @@ from smm_pulse.kpi.catalog import (
     Kpi,
     Scope,
     ServiceMetric,
+    View,
 )
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.state import TOTAL
@@ -57,10 +60,7 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
     windows = [window.name for window in pipeline.windows]
     brands = pipeline.config.brands
     for family, source in pipeline.views.items():
-        kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
-                 windows if k.scope in WINDOWED else [TOTAL])
-                for k in CATALOG
-                if k.family is family and (names is None or exposed_name(k) in names)]
+        kpis = _family_kpis(family, windows, names)
         if not kpis:
             continue
         for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
@@ -71,11 +71,38 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
                     value = kpi.value(views[view_name])
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
-                    context = (pair_brand, platform, "" if view_name == TOTAL else view_name)
-                    labels = scope_labels(context) + const_values
-                    if kpi.money:  # in the brand's one currency (``Kpi.money``)
-                        labels += (brands[pair_brand].currency,)
-                    yield kpi, labels, value
+                    yield kpi, _label_values(kpi, scope_labels, const_values, pair_brand,
+                                             platform, view_name, brands), value
+
+
+# A family's KPI as ``kpi_samples`` evaluates it: (KPI, its scope's label values from
+# (brand, platform, window), its constant label values, the names of the views it reads).
+FamilyKpi = tuple[Kpi, Callable[[tuple[str, ...]], tuple[str, ...]], tuple[str, ...], list[str]]
+
+
+def _family_kpis(family: Family, windows: list[str],
+                 names: Collection[str] | None) -> list[FamilyKpi]:
+    """The family's KPIs in catalog order (only ``names`` if given)."""
+    return [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
+             _view_names(k, windows))
+            for k in CATALOG
+            if k.family is family and (names is None or exposed_name(k) in names)]
+
+
+def _view_names(kpi: Kpi, windows: list[str]) -> list[str]:
+    """The views a KPI is computed on: every window's, or the TOTAL one."""
+    return windows if kpi.scope in WINDOWED else [TOTAL]
+
+
+def _label_values(kpi: Kpi, scope_labels: Callable[[tuple[str, ...]], tuple[str, ...]],
+                  const_values: tuple[str, ...], brand: str, platform: str, view_name: str,
+                  brands: Mapping[str, Any]) -> tuple[str, ...]:
+    """A sample's label values in ``kpi.labels`` order."""
+    context = (brand, platform, "" if view_name == TOTAL else view_name)
+    labels = scope_labels(context) + const_values
+    if kpi.money:  # in the brand's one currency (``Kpi.money``)
+        labels += (brands[brand].currency,)
+    return labels
 
 
 def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:
@@ -109,9 +136,7 @@ class Exposition:
         series = _SERIES.get(key)
         if series is None:
             series = _SERIES[key] = _series(kpi, values)
-        # floatToGoString only rewrites numbers from 1e6 up, inf and NaN: the same text.
-        number = repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
-        self._lines[kpi.metric].append(f"{series} {number}\n")
+        self._lines[kpi.metric].append(f"{series} {_number(value)}\n")
 
     def text(self) -> bytes:
         return "".join(line for lines in self._lines.values() for line in lines).encode()
@@ -130,6 +155,12 @@ def render_kpis(samples: Iterable[Sample], names: Collection[str] | None = None)
 # declared; the cache starts afresh should platforms grow past the bound).
 _SERIES: dict[tuple[int, tuple[str, ...]], str] = {}
 MAX_CACHED_SERIES = 1_000_000
+
+
+def _number(value: float) -> str:
+    """A sample's value as prometheus_client writes it: floatToGoString only rewrites
+    numbers from 1e6 up, inf and NaN, and costs more than repr."""
+    return repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
 
 
 def _series(kpi: Kpi, values: tuple[str, ...]) -> str:
@@ -165,6 +196,96 @@ _EXPOSED: dict[str, str] = {}  # catalog metric -> sample name
 for _kpi in CATALOG:
     _HEADERS.setdefault(_kpi.metric, _header(_kpi))
     _EXPOSED[_kpi.metric] = exposed_name(_kpi)
+
+
+Pair = tuple[str, str]  # (brand, platform)
+# A family's KPIs by metric: (metric, [(KPI, view name, label values)]), each metric's
+# entries in the order ``kpi_samples`` yields them for one pair.
+MetricEntries = list[tuple[str, list[tuple[Kpi, str, Callable[[str, str], tuple[str, ...]]]]]]
+
+
+class SeriesTexts:
+    """The sample lines of every owned (family, brand, platform), kept from one whole render
+    to the next.
+
+    A pair's lines are computed and written again only when its views differ
+    from those they were written from (KPI values are functions of the views
+    alone); otherwise the last text is reused. Its series names (name and
+    labels) are written once. The rest of a render is a look at each pair's
+    views and joining the texts. ``lines`` writes what ``kpi_samples`` and
+    ``Exposition`` write, in the same order (tests/unit/web/test_exporter.py).
+    """
+
+    def __init__(self) -> None:
+        self._pairs: dict[Family, dict[Pair, _PairText]] = {}
+        self._kpis: dict[Family, list[FamilyKpi]] = {}
+        self._entries: dict[Family, MetricEntries] = {}  # from ``_kpis``
+
+    def lines(self, pipeline: Pipeline, now: float, out: dict[str, list[str]]
+              ) -> Iterator[None]:
+        """Appends each owned pair's lines to ``out[metric]``; yields after each pair
+        (``in_slices`` lets the loop run between them)."""
+        windows = [window.name for window in pipeline.windows]
+        brands = pipeline.config.brands
+        for family, source in pipeline.views.items():
+            kpis = _family_kpis(family, windows, None)
+            if self._kpis.get(family) != kpis:  # another catalog: nothing to reuse
+                self._pairs.pop(family, None)
+                self._kpis[family] = kpis
+                self._entries[family] = _metric_entries(kpis, brands)
+            entries = self._entries[family]
+            if not entries:
+                continue
+            kept = self._pairs.get(family, {})
+            texts: dict[Pair, _PairText] = {}  # owned pairs only: others are forgotten
+            for pair, views in sorted(_owned(pipeline, family, source(now))):
+                text = kept.get(pair)
+                if text is None or text.views != views:
+                    text = _PairText.of(entries, pair, views, text)
+                texts[pair] = text
+                for metric, lines in text.lines:
+                    out[metric].append(lines)
+                yield
+            self._pairs[family] = texts
+
+
+def _metric_entries(kpis: list[FamilyKpi], brands: Mapping[str, Any]) -> MetricEntries:
+    by_metric: dict[str, list[tuple[Kpi, str, Callable[[str, str], tuple[str, ...]]]]] = {}
+    for kpi, scope_labels, const_values, view_names in kpis:
+        for view_name in view_names:
+            by_metric.setdefault(kpi.metric, []).append((kpi, view_name, functools.partial(
+                _label_values, kpi, scope_labels, const_values, view_name=view_name,
+                brands=brands)))
+    return list(by_metric.items())
+
+
+class _PairText:
+    """One pair's sample lines per metric, and the views and series names they came from."""
+
+    __slots__ = ("lines", "series", "views")
+
+    def __init__(self, views: dict[str, View], series: list[list[str]],
+                 lines: list[tuple[str, str]]) -> None:
+        self.views = views
+        self.series = series  # per metric of the entries, per entry
+        self.lines = lines  # (metric, its lines), metrics with no value left out
+
+    @classmethod
+    def of(cls, entries: MetricEntries, pair: Pair, views: dict[str, View],
+           previous: _PairText | None) -> _PairText:
+        series = previous.series if previous is not None else [
+            [_series(kpi, labels(*pair)) for kpi, _view_name, labels in metric_entries]
+            for _metric, metric_entries in entries]
+        lines = []
+        for (metric, metric_entries), names in zip(entries, series, strict=True):
+            written = []
+            for (kpi, view_name, _labels), name in zip(metric_entries, names, strict=True):
+                value = kpi.value(views[view_name])
+                if value is not None:  # absent, never 0 or NaN, when undefined
+                    written.append(f"{name} {_number(value)}\n")
+            if written:
+                lines.append((metric, "".join(written)))
+        return cls(views, series, lines)
 
 
 def _gauge(metric: ServiceMetric) -> GaugeMetricFamily:
@@ -205,19 +326,30 @@ class HealthCollector(Collector):
         return metric
 
 
-async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = None) -> bytes:
+async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = None,
+                         texts: SeriesTexts | None = None) -> bytes:
     """The /metrics body (only ``names`` if given), rendered on the loop in slices.
 
     KPI values read live state that agents change on the loop, so they are
     computed there, not in a thread; each slice computes and writes a few
-    milliseconds of samples (docs/design.md, "Serving /metrics").
+    milliseconds of samples (docs/design.md, "Serving /metrics"). A whole
+    render reuses the lines of pairs unchanged since the last one that used
+    ``texts``.
     """
     registry = pipeline.registry if names is None else \
         pipeline.registry.restricted_registry(names)
     head = generate_latest(registry)  # the service's own metrics: a few dozen samples
+    if names is None:
+        out = {metric: [header] for metric, header in _HEADERS.items()}
+        await in_slices((texts or SeriesTexts()).lines(pipeline, time.time(), out), _ignore)
+        return head + "".join(chain.from_iterable(out.values())).encode()
     exposition = Exposition(names)
     await in_slices(kpi_samples(pipeline, time.time(), names=names), exposition.add)
     return head + exposition.text()
+
+
+def _ignore(_item: object) -> None:
+    pass
 
 
 # A whole scrape within this long of the last render's end gets that render's bytes.
@@ -229,10 +361,11 @@ def register(pipeline: Pipeline) -> None:
     # One render at a time: renders running together would each take a slice of every
     # turn of the loop, and events would wait for all of them.
     one_at_a_time = asyncio.Lock()
+    texts = SeriesTexts()  # kept from one whole render to the next
 
     async def render(names: Collection[str] | None) -> bytes:
         async with one_at_a_time:
-            return await render_metrics(pipeline, names)
+            return await render_metrics(pipeline, names, texts)
 
     async def render_whole() -> Encoded:
         return await Encoded.of(await render(None))
