@@ -9,6 +9,8 @@ from smm_pulse.contributions import Cell, FollowerTotals
 from smm_pulse.kpi.catalog import View
 from smm_pulse.state.section import (
     TOTAL,
+    PairView,
+    PairViews,
     Parts,
     Section,
     Views,
@@ -161,17 +163,18 @@ class WindowBuckets:
         The TOTAL view also carries the start of the newest bucket with events
         (data freshness). With ``audiences`` (the engagement family's followers
         per pair), views carry their pair's followers, and pairs with followers
-        but no counters are included.
+        but no counters are included. Each pair's views are computed when read
+        (``PairViews``), from the buckets settled here.
         """
         self.settle()
-        audiences = audiences or {}
-        result: Views = {}
-        for pair in {*self._keys, *audiences}:
+        found = audiences or {}
+
+        def pair_views(pair: Pair) -> PairView:
             keys = self._keys.get(pair, {})
             sums = self._sums.setdefault(pair, {})
-            audience = audiences.get(pair)
+            audience = found.get(pair)
             followers = audience.latest if audience else None
-            windowed: dict[str, View] = {}
+            windowed: PairView = {}
             newest: float | None = None
             for window in self.windows:
                 current = sums.get(window.name)
@@ -184,8 +187,9 @@ class WindowBuckets:
                 if current.newest is not None:
                     newest = current.newest if newest is None else max(newest, current.newest)
             total = sum_counters(c for _start, c in self._counters(keys.get(TOTAL, {})))
-            result[pair] = {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
-        return result
+            return {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
+
+        return PairViews({*self._keys, *found}, pair_views)
 
     def gained(self, pairs: Iterable[Pair], window_name: str, now: float
                ) -> dict[Pair, Counters]:

@@ -34,7 +34,7 @@ from smm_pulse.kpi.catalog import (
     View,
 )
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.state import TOTAL
+from smm_pulse.state import TOTAL, Views
 from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, accepts_gzip, in_slices
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
@@ -63,9 +63,11 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
         kpis = _family_kpis(family, windows, names)
         if not kpis:
             continue
-        for (pair_brand, platform), views in sorted(_owned(pipeline, family, source(now))):
+        by_pair = source(now)
+        for pair_brand, platform in _owned(pipeline, family, by_pair):
             if brand is not None and pair_brand != brand:
                 continue
+            views = by_pair[pair_brand, platform]  # computed now (``PairViews``)
             for kpi, scope_labels, const_values, view_names in kpis:
                 for view_name in view_names:
                     value = kpi.value(views[view_name])
@@ -105,12 +107,15 @@ def _label_values(kpi: Kpi, scope_labels: Callable[[tuple[str, ...]], tuple[str,
     return labels
 
 
-def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]) -> list:
-    """(pair, views) of brands still declared whose partition this worker actively owns."""
+def _owned(pipeline: Pipeline, family: Family, by_pair: Views) -> list[tuple[str, str]]:
+    """The pairs, sorted, of brands still declared whose partition this worker actively owns.
+
+    Only the pairs: their views are computed as each is read (``PairViews``).
+    """
     owned = pipeline.owned_partitions(family)
     declared = pipeline.config.brands
-    return [(pair, value) for pair, value in by_pair.items()
-            if pair[0] in declared and pipeline.partition_of(pair[0]) in owned]
+    return sorted(pair for pair in by_pair
+                  if pair[0] in declared and pipeline.partition_of(pair[0]) in owned)
 
 
 class Exposition:
@@ -238,7 +243,9 @@ class SeriesTexts:
                 continue
             kept = self._pairs.get(family, {})
             texts: dict[Pair, _PairText] = {}  # owned pairs only: others are forgotten
-            for pair, views in sorted(_owned(pipeline, family, source(now))):
+            by_pair = source(now)
+            for pair in _owned(pipeline, family, by_pair):
+                views = by_pair[pair]  # computed now (``PairViews``)
                 text = kept.get(pair)
                 if text is None or text.views != views:
                     text = _PairText.of(entries, pair, views, text)
