@@ -206,12 +206,21 @@ class PairViews(Mapping[tuple[str, str], PairView]):
     the event loop run between them (smm_pulse/web/render.py): computed all at
     once, one family's views held the loop for up to a second with 1,000
     brands on 6 platforms. A pair read later sees the state as of its reading.
+    A family that can tell cheaply that a pair's views have not changed gives
+    ``stamp``: a scrape then skips computing them.
     """
 
     def __init__(self, pairs: Iterable[tuple[str, str]],
-                 compute: Callable[[tuple[str, str]], PairView]) -> None:
+                 compute: Callable[[tuple[str, str]], PairView],
+                 stamp: Callable[[tuple[str, str]], object] | None = None) -> None:
         self._computed: dict[tuple[str, str], PairView | None] = dict.fromkeys(pairs)
         self._compute = compute
+        self._stamp = stamp
+
+    def stamp(self, pair: tuple[str, str]) -> object:
+        """A value equal to the pair's stamp at an earlier reading only if its views are
+        the same as then (None: unknown without computing them)."""
+        return None if self._stamp is None else self._stamp(pair)
 
     def __getitem__(self, pair: tuple[str, str]) -> PairView:
         found = self._computed[pair]  # KeyError for a pair not held

@@ -34,7 +34,7 @@ from smm_pulse.kpi.catalog import (
     View,
 )
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.state import TOTAL, Views
+from smm_pulse.state import TOTAL, PairViews, Views
 from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, accepts_gzip, in_slices
 
 WINDOWED = (Scope.WINDOW, Scope.BRAND_WINDOW)
@@ -215,7 +215,9 @@ class SeriesTexts:
 
     A pair's lines are computed and written again only when its views differ
     from those they were written from (KPI values are functions of the views
-    alone); otherwise the last text is reused. Its series names (name and
+    alone); otherwise the last text is reused. Where the family stamps its
+    views (``PairViews.stamp``), a pair whose stamp is unchanged is not even
+    looked at. Its series names (name and
     labels) are written once. The rest of a render is a look at each pair's
     views and joining the texts. ``lines`` writes what ``kpi_samples`` and
     ``Exposition`` write, in the same order (tests/unit/web/test_exporter.py).
@@ -244,11 +246,14 @@ class SeriesTexts:
             kept = self._pairs.get(family, {})
             texts: dict[Pair, _PairText] = {}  # owned pairs only: others are forgotten
             by_pair = source(now)
+            stamps = by_pair.stamp if isinstance(by_pair, PairViews) else _no_stamp
             for pair in _owned(pipeline, family, by_pair):
-                views = by_pair[pair]  # computed now (``PairViews``)
                 text = kept.get(pair)
-                if text is None or text.views != views:
-                    text = _PairText.of(entries, pair, views, text)
+                if text is None or text.stamp is None or stamps(pair) != text.stamp:
+                    views = by_pair[pair]  # computed now (``PairViews``)
+                    if text is None or text.views != views:
+                        text = _PairText.of(entries, pair, views, text)
+                    text.stamp = stamps(pair)  # as of these views
                 texts[pair] = text
                 for metric, lines in text.lines:
                     out[metric].append(lines)
@@ -266,16 +271,21 @@ def _metric_entries(kpis: list[FamilyKpi], brands: Mapping[str, Any]) -> MetricE
     return list(by_metric.items())
 
 
+def _no_stamp(_pair: Pair) -> None:
+    return None
+
+
 class _PairText:
     """One pair's sample lines per metric, and the views and series names they came from."""
 
-    __slots__ = ("lines", "series", "views")
+    __slots__ = ("lines", "series", "stamp", "views")
 
     def __init__(self, views: dict[str, View], series: list[list[str]],
                  lines: list[tuple[str, str]]) -> None:
         self.views = views
         self.series = series  # per metric of the entries, per entry
         self.lines = lines  # (metric, its lines), metrics with no value left out
+        self.stamp: object = None  # the views' stamp (``PairViews.stamp``), if any
 
     @classmethod
     def of(cls, entries: MetricEntries, pair: Pair, views: dict[str, View],
