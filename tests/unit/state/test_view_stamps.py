@@ -15,14 +15,16 @@ WINDOWS = [Window.parse("5m"), Window.parse("1h")]
 PAIRS = [("acme", "vk"), ("acme", "x"), ("rival", "vk")]
 
 
+def one_partition_buckets() -> tuple[DictTable, WindowBuckets]:
+    table = DictTable()
+    return table, WindowBuckets(Section(table, "buckets", lambda _parts: 0), WINDOWS)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_an_unchanged_stamp_means_unchanged_views(seed):
-    rng = random.Random(seed)
-    table = DictTable()
-    buckets = WindowBuckets(Section(table, "buckets", lambda _parts: 0), WINDOWS)
-    now, offset = 1_000_000.0, 0
+    rng, (table, buckets) = random.Random(seed), one_partition_buckets()
+    now, offset, skipped = 1_000_000.0, 0, 0
     last: dict = {}  # pair -> (stamp, views) at the last reading
-    skipped = 0
     for _step in range(400):
         action = rng.random()
         if action < 0.5:  # a batch with late and future events
