@@ -204,8 +204,8 @@ for _kpi in CATALOG:
 
 
 Pair = tuple[str, str]  # (brand, platform)
-# A family's KPIs by metric: (metric, [(KPI, view name, label values)]), each metric's
-# entries in the order ``kpi_samples`` yields them for one pair.
+# A family's KPIs by metric: (metric, [(KPI, view name, label values of a (brand,
+# platform))]), each metric's entries in the order ``kpi_samples`` yields them for a pair.
 MetricEntries = list[tuple[str, list[tuple[Kpi, str, Callable[[str, str], tuple[str, ...]]]]]]
 
 
@@ -217,10 +217,10 @@ class SeriesTexts:
     from those they were written from (KPI values are functions of the views
     alone); otherwise the last text is reused. Where the family stamps its
     views (``PairViews.stamp``), a pair whose stamp is unchanged is not even
-    looked at. Its series names (name and
-    labels) are written once. The rest of a render is a look at each pair's
-    views and joining the texts. ``lines`` writes what ``kpi_samples`` and
-    ``Exposition`` write, in the same order (tests/unit/web/test_exporter.py).
+    computed. Its series names (name and labels) are written once. The rest
+    of a render is a look at each pair and joining the texts. ``lines``
+    writes what ``kpi_samples`` and ``Exposition`` write, in the same order
+    (tests/unit/web/test_exporter.py).
     """
 
     def __init__(self) -> None:
