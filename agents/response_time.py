@@ -13,7 +13,7 @@ from smm_pulse.agents.family import Batch, register_family_agent
 from smm_pulse.contributions import first_replies
 from smm_pulse.kpi.catalog import Family, View
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.state import TOTAL, Parts, Views
+from smm_pulse.state import TOTAL, PairView, PairViews, Parts, Views
 from smm_pulse.streams.internal import Messages
 
 
@@ -43,21 +43,22 @@ class Threads:
         by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for (brand, platform, _account, _thread), value in self.section.items():
             by_pair[brand, platform].append(value)
-        result: Views = {}
-        for pair, threads in by_pair.items():
+
+        def pair_views(pair: tuple[str, str]) -> PairView:
             # Each message's reply once; then the windows pick messages by their ts.
-            replies = [reply for thread in threads
+            replies = [reply for thread in by_pair[pair]
                        for reply in first_replies(thread["in"].values(), thread["out"].values(),
                                                   now)]
-            result[pair] = {TOTAL: View({}, None, 0)}
+            found: PairView = {TOTAL: View({}, None, 0)}
             for window in self.windows:
                 start = now - window.seconds
                 inside = [seconds for ts, seconds in replies if ts > start]
                 answered = tuple(seconds for seconds in inside if seconds is not None)
-                result[pair][window.name] = View({}, None, window.seconds,
-                                                 response_times=answered,
-                                                 unanswered=len(inside) - len(answered))
-        return result
+                found[window.name] = View({}, None, window.seconds, response_times=answered,
+                                          unanswered=len(inside) - len(answered))
+            return found
+
+        return PairViews(by_pair, pair_views)
 
     def expire(self, now: float, owned: set[int]) -> list[Parts]:
         """Threads whose every message is past the longest window.

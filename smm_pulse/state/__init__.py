@@ -18,6 +18,8 @@ from smm_pulse.state.buckets import MAX_UNSETTLED, WindowBuckets
 from smm_pulse.state.section import (
     TOTAL,
     Expiring,
+    PairView,
+    PairViews,
     Parts,
     Section,
     Views,
@@ -30,6 +32,7 @@ from smm_pulse.state.section import (
 from smm_pulse.state.seen_ids import SeenEventIds
 
 __all__ = [
-    "MAX_UNSETTLED", "TOTAL", "Expiring", "Parts", "Section", "SeenEventIds", "Views",
-    "WindowBuckets", "expired_entries", "is_replayed", "key_parts", "restored_parts", "table_key",
+    "MAX_UNSETTLED", "TOTAL", "Expiring", "PairView", "PairViews", "Parts", "Section",
+    "SeenEventIds", "Views", "WindowBuckets", "expired_entries", "is_replayed", "key_parts",
+    "restored_parts", "table_key",
 ]

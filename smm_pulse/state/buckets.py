@@ -9,6 +9,8 @@ from smm_pulse.contributions import Cell, FollowerTotals
 from smm_pulse.kpi.catalog import View
 from smm_pulse.state.section import (
     TOTAL,
+    PairView,
+    PairViews,
     Parts,
     Section,
     Views,
@@ -60,6 +62,10 @@ class WindowBuckets:
         # configured windows
         self._keys: dict[Pair, dict[str, dict[float, Parts]]] = {}
         self._sums: dict[Pair, dict[str, WindowSum]] = {}
+        # pair -> the count of bucket writes when one of its buckets was last written or
+        # forgotten: a pair's views change only then, or when a window sum is due again.
+        self._writes = 0
+        self._written_at: dict[Pair, int] = {}
         # Batches not yet added: brand -> (offset, cells, now), in arrival order.
         self._unsettled: dict[str, list[tuple[int, Mapping[Cell, float], float]]] = {}
         self._unsettled_count = 0  # cells in ``_unsettled``
@@ -116,6 +122,8 @@ class WindowBuckets:
                 section.changed(parts)
             else:
                 continue
+            self._writes += 1
+            self._written_at[brand, platform] = self._writes
             window_sum = self._sums.get((brand, platform), {}).get(window_name)
             if window_sum is not None:
                 window_sum.add(start, deltas)
@@ -161,17 +169,20 @@ class WindowBuckets:
         The TOTAL view also carries the start of the newest bucket with events
         (data freshness). With ``audiences`` (the engagement family's followers
         per pair), views carry their pair's followers, and pairs with followers
-        but no counters are included.
+        but no counters are included. Each pair's views are computed when read
+        (``PairViews``), from the buckets settled here; a pair's stamp says they
+        are unchanged since a reading with the same stamp (no bucket of it
+        written or forgotten, the same audience, every window sum still current).
         """
         self.settle()
-        audiences = audiences or {}
-        result: Views = {}
-        for pair in {*self._keys, *audiences}:
+        found = audiences or {}
+
+        def pair_views(pair: Pair) -> PairView:
             keys = self._keys.get(pair, {})
             sums = self._sums.setdefault(pair, {})
-            audience = audiences.get(pair)
+            audience = found.get(pair)
             followers = audience.latest if audience else None
-            windowed: dict[str, View] = {}
+            windowed: PairView = {}
             newest: float | None = None
             for window in self.windows:
                 current = sums.get(window.name)
@@ -184,8 +195,18 @@ class WindowBuckets:
                 if current.newest is not None:
                     newest = current.newest if newest is None else max(newest, current.newest)
             total = sum_counters(c for _start, c in self._counters(keys.get(TOTAL, {})))
-            result[pair] = {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
-        return result
+            return {TOTAL: View(total, followers, 0, newest_event=newest)} | windowed
+
+        def stamp(pair: Pair) -> object:
+            """The pair's last write and audience, while every window sum is current: its
+            views depend on nothing else (None: some sum is due again)."""
+            sums = self._sums.get(pair)
+            if sums is None or len(sums) < len(self.windows) or not all(
+                    current.is_current(now) for current in sums.values()):
+                return None
+            return self._written_at.get(pair), found.get(pair)
+
+        return PairViews({*self._keys, *found}, pair_views, stamp)
 
     def gained(self, pairs: Iterable[Pair], window_name: str, now: float
                ) -> dict[Pair, Counters]:
@@ -229,6 +250,8 @@ class WindowBuckets:
         if window_name != TOTAL and window_name not in self._by_name:
             return  # a window no longer configured: only the janitor reads it
         pair = (brand, platform)
+        self._writes += 1
+        self._written_at[pair] = self._writes
         self._sums.get(pair, {}).pop(window_name, None)
         if present:
             self._remember(parts)
@@ -240,6 +263,7 @@ class WindowBuckets:
         if not by_window:
             self._keys.pop(pair, None)
             self._sums.pop(pair, None)
+            self._written_at.pop(pair, None)  # written again, it gets a higher count
 
     def _remember(self, parts: Parts) -> None:
         brand, platform, window_name, start = parts

@@ -10,8 +10,10 @@ the next scrape (no stale series), and its new owner starts exporting them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -32,7 +34,7 @@ from smm_pulse.kpi.catalog import (
     ServiceMetric,
 )
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.state import TOTAL
+from smm_pulse.state import TOTAL, PairView, PairViews, Views
 from smm_pulse.web.negotiation import accepts_gzip
 from smm_pulse.web.render import BytesPerTurn, Encoded, SharedRender, in_slices
 
@@ -58,28 +60,21 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
     them needs is not computed at all. ``exported_only``: only the families and
     windows the configuration exports (``export``: /metrics).
     """
-    windows = [window.name for window in pipeline.windows]
-    catalog = CATALOG
-    if exported_only:
-        catalog, windows = exported_kpis(pipeline.config), pipeline.config.exported_windows
+    catalog, windows = _chosen(pipeline, exported_only)
     brands = pipeline.config.brands
     views = _OwnedViews(pipeline, now)
-    sources = [(family, False) for family in pipeline.views] + [
-        (family, True) for family in pipeline.campaign_views]
-    for family, by_campaign in sources:
-        kpis = [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
-                 windows if k.scope in WINDOWED else [TOTAL])
-                for k in catalog
-                if k.family is family and (k.scope is Scope.CAMPAIGN_WINDOW) == by_campaign
-                and (names is None or exposed_name(k) in names)]
+    for family, by_campaign in _sources(pipeline):
+        kpis = _family_kpis(family, by_campaign, windows, names, catalog)
         if not kpis:
             continue
-        for pair, pair_views in sorted(views.of(family, by_campaign).items()):
+        by_pair = views.of(family, by_campaign)
+        for pair in views.owned(family, by_campaign):
             pair_brand, place = pair  # place: the platform, or the campaign
             if brand is not None and pair_brand != brand:
                 continue
+            pair_views = by_pair[pair]  # computed now (``PairViews``)
             for kpi, scope_labels, const_values, view_names in kpis:
-                joined = None if kpi.joins is None else views.of(kpi.joins).get(pair, {})
+                joined = None if kpi.joins is None else views.joined(kpi.joins, pair)
                 for view_name in view_names:
                     view = pair_views[view_name]
                     if joined is not None:  # a cross-family KPI (``Kpi.joins``)
@@ -87,37 +82,110 @@ def kpi_samples(pipeline: Pipeline, now: float, brand: str | None = None,
                     value = kpi.value(view)
                     if value is None:  # absent, never 0 or NaN, when undefined
                         continue
-                    context = (pair_brand, place, "" if view_name == TOTAL else view_name)
-                    labels = scope_labels(context) + const_values
-                    if kpi.money:  # in the brand's one currency (``Kpi.money``)
-                        labels += (brands[pair_brand].currency,)
-                    yield kpi, labels, value
+                    yield kpi, _label_values(kpi, scope_labels, const_values, pair_brand,
+                                             place, view_name, brands), value
+
+
+def _chosen(pipeline: Pipeline, exported_only: bool) -> tuple[tuple[Kpi, ...], list[str]]:
+    """The catalog entries and windows to evaluate: all, or those /metrics exports."""
+    if exported_only:
+        return exported_kpis(pipeline.config), pipeline.config.exported_windows
+    return CATALOG, [window.name for window in pipeline.windows]
+
+
+def _sources(pipeline: Pipeline) -> list[tuple[Family, bool]]:
+    """Every family's views per (brand, platform), then those per (brand, campaign)."""
+    return [(family, False) for family in pipeline.views] + [
+        (family, True) for family in pipeline.campaign_views]
 
 
 class _OwnedViews:
-    """Each family's views of owned brands, computed once per scrape, when first needed
-    (a cross-family KPI reads a second family's)."""
+    """Each family's views and owned pairs, looked up once per render (a cross-family KPI
+    reads a second family's); a pair's views are computed when read (``PairViews``)."""
 
     def __init__(self, pipeline: Pipeline, now: float) -> None:
         self.pipeline = pipeline
         self.now = now
-        self._found: dict[tuple[Family, bool], dict[tuple[str, str], Any]] = {}
+        self._views: dict[tuple[Family, bool], Views] = {}
+        self._owned: dict[tuple[Family, bool], list[Pair]] = {}
+        self._owned_sets: dict[Family, frozenset[Pair]] = {}
 
-    def of(self, family: Family, by_campaign: bool = False) -> dict[tuple[str, str], Any]:
+    def of(self, family: Family, by_campaign: bool = False) -> Views:
         key = (family, by_campaign)
-        if key not in self._found:
-            source = (self.pipeline.campaign_views if by_campaign else self.pipeline.views)
-            self._found[key] = _owned(self.pipeline, family, source[family](self.now))
-        return self._found[key]
+        if key not in self._views:
+            source = self.pipeline.campaign_views if by_campaign else self.pipeline.views
+            self._views[key] = source[family](self.now)
+        return self._views[key]
+
+    def owned(self, family: Family, by_campaign: bool = False) -> list[Pair]:
+        """The pairs, sorted, of brands still declared whose partition this worker actively
+        owns."""
+        key = (family, by_campaign)
+        if key not in self._owned:
+            self._owned[key] = _owned(self.pipeline, family, self.of(family, by_campaign))
+        return self._owned[key]
+
+    def joined(self, family: Family, pair: Pair) -> PairView:
+        """The pair's views in ``family`` (per platform); none where it has none here."""
+        return self.of(family)[pair] if pair in self._owned_set(family) else {}
+
+    def joined_stamp(self, family: Family, pair: Pair) -> object:
+        """The stamp of the pair's views in ``family`` (``PairViews.stamp``): None when
+        unknown, False when the pair has none here."""
+        return _stamp(self.of(family), pair) if pair in self._owned_set(family) else False
+
+    def _owned_set(self, family: Family) -> frozenset[Pair]:
+        if family not in self._owned_sets:
+            self._owned_sets[family] = frozenset(self.owned(family))
+        return self._owned_sets[family]
 
 
-def _owned(pipeline: Pipeline, family: Family, by_pair: dict[tuple[str, str], Any]
-           ) -> dict[tuple[str, str], Any]:
-    """Views of brands still declared whose partition this worker actively owns."""
+def _stamp(by_pair: Views, pair: Pair) -> object:
+    return by_pair.stamp(pair) if isinstance(by_pair, PairViews) else None
+
+
+# A family's KPI as ``kpi_samples`` evaluates it: (KPI, its scope's label values from
+# (brand, platform or campaign, window), its constant label values, the names of the
+# views it reads).
+FamilyKpi = tuple[Kpi, Callable[[tuple[str, ...]], tuple[str, ...]], tuple[str, ...], list[str]]
+
+
+def _family_kpis(family: Family, by_campaign: bool, windows: list[str],
+                 names: Collection[str] | None, catalog: Iterable[Kpi]) -> list[FamilyKpi]:
+    """The family's KPIs in catalog order, per platform or per campaign (only ``names``
+    if given)."""
+    return [(k, _SCOPE_LABELS[k.scope], tuple(v for _, v in k.const_labels),
+             _view_names(k, windows))
+            for k in catalog
+            if k.family is family and (k.scope is Scope.CAMPAIGN_WINDOW) == by_campaign
+            and (names is None or exposed_name(k) in names)]
+
+
+def _view_names(kpi: Kpi, windows: list[str]) -> list[str]:
+    """The views a KPI is computed on: every window's, or the TOTAL one."""
+    return windows if kpi.scope in WINDOWED else [TOTAL]
+
+
+def _label_values(kpi: Kpi, scope_labels: Callable[[tuple[str, ...]], tuple[str, ...]],
+                  const_values: tuple[str, ...], brand: str, place: str, view_name: str,
+                  brands: Mapping[str, Any]) -> tuple[str, ...]:
+    """A sample's label values in ``kpi.labels`` order (``place``: platform or campaign)."""
+    context = (brand, place, "" if view_name == TOTAL else view_name)
+    labels = scope_labels(context) + const_values
+    if kpi.money:  # in the brand's one currency (``Kpi.money``)
+        labels += (brands[brand].currency,)
+    return labels
+
+
+def _owned(pipeline: Pipeline, family: Family, by_pair: Views) -> list[Pair]:
+    """The pairs, sorted, of brands still declared whose partition this worker actively owns.
+
+    Only the pairs: their views are computed as each is read (``PairViews``).
+    """
     owned = pipeline.owned_partitions(family)
     declared = pipeline.config.brands
-    return {pair: value for pair, value in by_pair.items()
-            if pair[0] in declared and pipeline.partition_of(pair[0]) in owned}
+    return sorted(pair for pair in by_pair
+                  if pair[0] in declared and pipeline.partition_of(pair[0]) in owned)
 
 
 class Exposition:
@@ -143,9 +211,7 @@ class Exposition:
         series = _SERIES.get(key)
         if series is None:
             series = _SERIES[key] = _series(kpi, values)
-        # floatToGoString only rewrites numbers from 1e6 up, inf and NaN: the same text.
-        number = repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
-        self._lines[kpi.metric].append(f"{series} {number}\n")
+        self._lines[kpi.metric].append(f"{series} {_number(value)}\n")
 
     def text(self) -> bytes:
         return "".join(line for lines in self._lines.values() for line in lines).encode()
@@ -164,6 +230,12 @@ def render_kpis(samples: Iterable[Sample], names: Collection[str] | None = None)
 # declared; the cache starts afresh should platforms grow past the bound).
 _SERIES: dict[tuple[int, tuple[str, ...]], str] = {}
 MAX_CACHED_SERIES = 1_000_000
+
+
+def _number(value: float) -> str:
+    """A sample's value as prometheus_client writes it: floatToGoString only rewrites
+    numbers from 1e6 up, inf and NaN, and costs more than repr."""
+    return repr(float(value)) if -1e6 < value < 1e6 else floatToGoString(value)
 
 
 def _series(kpi: Kpi, values: tuple[str, ...]) -> str:
@@ -199,6 +271,118 @@ _EXPOSED: dict[str, str] = {}  # catalog metric -> sample name
 for _kpi in CATALOG:
     _HEADERS.setdefault(_kpi.metric, _header(_kpi))
     _EXPOSED[_kpi.metric] = exposed_name(_kpi)
+
+
+Pair = tuple[str, str]  # (brand, platform)
+# A family's KPIs by metric: (metric, [(KPI, view name, label values of a (brand,
+# platform))]), each metric's entries in the order ``kpi_samples`` yields them for a pair.
+MetricEntries = list[tuple[str, list[tuple[Kpi, str, Callable[[str, str], tuple[str, ...]]]]]]
+
+
+class SeriesTexts:
+    """The sample lines of every owned (family, brand, platform or campaign), kept from one
+    whole render to the next.
+
+    A pair's lines are computed and written again only when its views (and
+    those of the family its cross-family KPIs join) differ from those they
+    were written from (KPI values are functions of the views alone);
+    otherwise the last text is reused. Where the families stamp their views
+    (``PairViews.stamp``), a pair whose stamps are unchanged is not even
+    computed. Its series names (name and labels) are written once. The rest
+    of a render is a look at each pair and joining the texts. ``lines``
+    writes what ``kpi_samples`` (``exported_only``) and ``Exposition`` write,
+    in the same order (tests/unit/web/test_exporter.py).
+    """
+
+    def __init__(self) -> None:
+        self._pairs: dict[Source, dict[Pair, _PairText]] = {}
+        self._kpis: dict[Source, list[FamilyKpi]] = {}
+        self._entries: dict[Source, MetricEntries] = {}  # from ``_kpis``
+
+    def lines(self, pipeline: Pipeline, now: float, out: dict[str, list[str]]
+              ) -> Iterator[None]:
+        """Appends each owned pair's lines to ``out[metric]``; yields after each pair
+        (``in_slices`` lets the loop run between them)."""
+        catalog, windows = _chosen(pipeline, exported_only=True)
+        brands = pipeline.config.brands
+        views = _OwnedViews(pipeline, now)
+        for source in _sources(pipeline):
+            kpis = _family_kpis(*source, windows, None, catalog)
+            if self._kpis.get(source) != kpis:  # another catalog: nothing to reuse
+                self._pairs.pop(source, None)
+                self._kpis[source] = kpis
+                self._entries[source] = _metric_entries(kpis, brands)
+            entries = self._entries[source]
+            if not entries:
+                continue
+            joins = sorted({kpi.joins for kpi, *_ in kpis if kpi.joins is not None})
+            kept = self._pairs.get(source, {})
+            texts: dict[Pair, _PairText] = {}  # owned pairs only: others are forgotten
+            by_pair = views.of(*source)
+            for pair in views.owned(*source):
+                stamp = (_stamp(by_pair, pair),
+                         *(views.joined_stamp(family, pair) for family in joins))
+                text = kept.get(pair)
+                if text is None or any(s is None for s in stamp) or stamp != text.stamp:
+                    read = (by_pair[pair],  # computed now (``PairViews``)
+                            {family: views.joined(family, pair) for family in joins})
+                    if text is None or text.views != read:
+                        text = _PairText.of(entries, pair, read, text)
+                    text.stamp = stamp  # as of these views
+                texts[pair] = text
+                for metric, lines in text.lines:
+                    out[metric].append(lines)
+                yield
+            self._pairs[source] = texts
+
+
+Source = tuple[Family, bool]  # a family's views per platform (False) or per campaign (True)
+# A pair's views, and those of the families its cross-family KPIs join (``Kpi.joins``).
+PairRead = tuple[PairView, dict[Family, PairView]]
+
+
+def _metric_entries(kpis: list[FamilyKpi], brands: Mapping[str, Any]) -> MetricEntries:
+    by_metric: dict[str, list[tuple[Kpi, str, Callable[[str, str], tuple[str, ...]]]]] = {}
+    for kpi, scope_labels, const_values, view_names in kpis:
+        for view_name in view_names:
+            by_metric.setdefault(kpi.metric, []).append((kpi, view_name, functools.partial(
+                _label_values, kpi, scope_labels, const_values, view_name=view_name,
+                brands=brands)))
+    return list(by_metric.items())
+
+
+class _PairText:
+    """One pair's sample lines per metric, and the views and series names they came from."""
+
+    __slots__ = ("lines", "series", "stamp", "views")
+
+    def __init__(self, views: PairRead, series: list[list[str]],
+                 lines: list[tuple[str, str]]) -> None:
+        self.views = views
+        self.series = series  # per metric of the entries, per entry
+        self.lines = lines  # (metric, its lines), metrics with no value left out
+        self.stamp: object = None  # the views' stamps (``PairViews.stamp``), if any
+
+    @classmethod
+    def of(cls, entries: MetricEntries, pair: Pair, read: PairRead,
+           previous: _PairText | None) -> _PairText:
+        series = previous.series if previous is not None else [
+            [_series(kpi, labels(*pair)) for kpi, _view_name, labels in metric_entries]
+            for _metric, metric_entries in entries]
+        views, joined = read
+        lines = []
+        for (metric, metric_entries), names in zip(entries, series, strict=True):
+            written = []
+            for (kpi, view_name, _labels), name in zip(metric_entries, names, strict=True):
+                view = views[view_name]
+                if kpi.joins is not None:  # a cross-family KPI (``Kpi.joins``)
+                    view = view.joined(joined[kpi.joins].get(view_name))
+                value = kpi.value(view)
+                if value is not None:  # absent, never 0 or NaN, when undefined
+                    written.append(f"{name} {_number(value)}\n")
+            if written:
+                lines.append((metric, "".join(written)))
+        return cls(read, series, lines)
 
 
 def _gauge(metric: ServiceMetric) -> GaugeMetricFamily:
@@ -239,21 +423,33 @@ class HealthCollector(Collector):
         return metric
 
 
-async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = None) -> bytes:
+async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = None,
+                         texts: SeriesTexts | None = None) -> bytes:
     """The /metrics body (only ``names`` if given), rendered on the loop in slices.
 
     KPI values read live state that agents change on the loop, so they are
     computed there, not in a thread; each slice computes and writes a few
-    milliseconds of samples (docs/design.md, "Serving /metrics").
+    milliseconds of samples (docs/design.md, "Serving /metrics"). A whole
+    render reuses the lines of pairs unchanged since the last one that used
+    ``texts``.
     """
     registry = pipeline.registry if names is None else \
         pipeline.registry.restricted_registry(names)
     head = generate_latest(registry)  # the service's own metrics: a few dozen samples
-    exposition = Exposition(names if names is not None else
-                            sample_names(exported_kpis(pipeline.config)))
+    if names is None:
+        exported = sample_names(exported_kpis(pipeline.config))
+        out = {metric: [header] for metric, header in _HEADERS.items()
+               if _EXPOSED[metric] in exported}
+        await in_slices((texts or SeriesTexts()).lines(pipeline, time.time(), out), _ignore)
+        return head + "".join(chain.from_iterable(out.values())).encode()
+    exposition = Exposition(names)
     await in_slices(kpi_samples(pipeline, time.time(), names=names, exported_only=True),
                     exposition.add)
     return head + exposition.text()
+
+
+def _ignore(_item: object) -> None:
+    pass
 
 
 # A whole scrape within this long of the last render's end gets that render's bytes.
@@ -265,10 +461,11 @@ def register(pipeline: Pipeline) -> None:
     # One render at a time: renders running together would each take a slice of every
     # turn of the loop, and events would wait for all of them.
     one_at_a_time = asyncio.Lock()
+    texts = SeriesTexts()  # kept from one whole render to the next
 
     async def render(names: Collection[str] | None) -> bytes:
         async with one_at_a_time:
-            return await render_metrics(pipeline, names)
+            return await render_metrics(pipeline, names, texts)
 
     async def render_whole() -> Encoded:
         return await Encoded.of(await render(None))
