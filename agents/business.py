@@ -14,7 +14,7 @@ from smm_pulse.config import duration_seconds
 from smm_pulse.contributions import AD_CELLS, GrainSums, declared_campaigns
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.state import Views
+from smm_pulse.state import PairViews, Views
 from smm_pulse.streams.internal import Ads, Conversions, Visits
 from smm_pulse.windows import grain_seconds
 
@@ -76,8 +76,10 @@ class Business:
     def campaign_views(self, now: float) -> Views:
         """Views per (brand, campaign) of the campaigns declared now (state written under
         an earlier configuration may hold others until it expires)."""
-        return {pair: views for pair, views in self.campaign_buckets.views(now).items()
-                if pair[1] in self.campaigns.get(pair[0], ())}
+        views = self.campaign_buckets.views(now)
+        # Still computed a pair at a time, and stamped (``PairViews``), as the buckets'.
+        return PairViews([pair for pair in views if pair[1] in self.campaigns.get(pair[0], ())],
+                         views.__getitem__, getattr(views, "stamp", None))
 
 
 def register(pipeline: Pipeline) -> None:

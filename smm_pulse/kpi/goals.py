@@ -181,7 +181,7 @@ def _per_platform(goal: PlatformGoal, config: Config, targets: Targets, readings
     """One check per platform with a value; one without platform when there is none, for a
     goal that is always shown or set."""
     target = goal.target(targets)
-    window = target.window if target else config.windows[-1]
+    window = target.window if target else config.exported_windows[-1]
     common = {"kpi": goal.kpi, "title": goal.title, "unit": goal.unit, "window": window,
               "currency": currency if goal.unit == "currency" else None}
     if target:
@@ -198,7 +198,7 @@ def _per_platform(goal: PlatformGoal, config: Config, targets: Targets, readings
 
 def _sentiment(config: Config, targets: Targets, readings: Readings) -> Check:
     goal = targets.sentiment_score
-    window = goal.window if goal else config.windows[-1]
+    window = goal.window if goal else config.exported_windows[-1]
     mean = brand_sentiment(readings, window)
     common = {"kpi": "sentiment_score", "title": "Sentiment", "unit": "score", "window": window,
               "value": mean}
@@ -215,7 +215,7 @@ def _sentiment(config: Config, targets: Targets, readings: Readings) -> Check:
 def _mention_spike(config: Config, targets: Targets, readings: Readings) -> Check:
     """The recent mention rate against the usual one: the longest window without the recent."""
     goal = targets.mention_spike
-    recent, baseline = config.windows[0], config.windows[-1]
+    recent, baseline = config.exported_windows[0], config.exported_windows[-1]
     recent_mentions = brand_mentions(readings, recent)
     all_mentions = brand_mentions(readings, baseline)
     common = {"kpi": "mention_spike", "title": "Mentions vs usual", "unit": "times",
@@ -238,7 +238,7 @@ def _mention_spike(config: Config, targets: Targets, readings: Readings) -> Chec
 
 def _share_of_voice(config: Config, targets: Targets, readings: Readings) -> Check:
     goal = targets.share_of_voice
-    window = goal.window if goal else config.windows[-1]
+    window = goal.window if goal else config.exported_windows[-1]
     value = readings.value("smm_share_of_voice_ratio", window=window)
     common = {"kpi": "share_of_voice", "title": "Share of voice", "unit": "ratio",
               "window": window, "value": value}

@@ -194,7 +194,7 @@ class Exposition:
 
     Written here because prometheus_client's exposition costs ~30 µs a sample
     (label name checks, Sample objects), seconds of the event loop per scrape
-    with hundreds of brands; tests/unit/test_exporter.py checks both agree.
+    with hundreds of brands; tests/unit/web/test_exporter.py checks both agree.
     ``names``: the metrics whose HELP and TYPE lines to write (default: all).
     """
 
@@ -245,8 +245,8 @@ def _series(kpi: Kpi, values: tuple[str, ...]) -> str:
 
 
 def exposed_name(kpi: Kpi) -> str:
-    """The sample name: counters end in ``_total``."""
-    return kpi.metric.removesuffix("_total") + "_total" if kpi.scope is Scope.TOTAL else kpi.metric
+    """The sample name: counters end in ``_total`` (``Kpi.sample_name``)."""
+    return kpi.sample_name
 
 
 def _escape_help(text: str) -> str:
@@ -442,6 +442,7 @@ async def render_metrics(pipeline: Pipeline, names: Collection[str] | None = Non
                if _EXPOSED[metric] in exported}
         await in_slices((texts or SeriesTexts()).lines(pipeline, time.time(), out), _ignore)
         return head + "".join(chain.from_iterable(out.values())).encode()
+    names = set(names) & sample_names(exported_kpis(pipeline.config))  # as a whole scrape
     exposition = Exposition(names)
     await in_slices(kpi_samples(pipeline, time.time(), names=names, exported_only=True),
                     exposition.add)

@@ -87,6 +87,17 @@ def test_a_mention_spike_is_the_recent_rate_over_factor_times_the_usual(recent, 
     assert spike.value == (pytest.approx(recent / 300 / usual) if usual else None)
 
 
+def test_a_mention_spike_is_judged_on_the_windows_the_alert_reads_the_exported_ones():
+    config = parse_config(CONTRACT_EXAMPLE + "\nexport: {windows: [1h, 24h]}\n", "smm.yaml")
+    spike = check(check_goals(config, "acme", readings(
+        ("smm_window_mentions", {"platform": "vk", "window": "5m"}, 100),  # not exported
+        ("smm_window_mentions", {"platform": "vk", "window": "1h"}, 100),
+        ("smm_window_mentions", {"platform": "vk", "window": "24h"}, 2_400),
+    ), NOW), "mention_spike")
+    assert spike.window == "1h"
+    assert spike.value == pytest.approx((100 / 3600) / (2_300 / (86_400 - 3600)))
+
+
 def test_share_of_voice_and_response_time_against_their_goals():
     checks = check_goals(CONFIG, "acme", readings(
         ("smm_share_of_voice_ratio", {"window": "24h"}, 0.2),
