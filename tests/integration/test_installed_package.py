@@ -20,7 +20,7 @@ SOURCE_FOLDERS = {"smm_pulse": "smm_pulse", "agents": "smm_pulse/agents",
                   "streams": "smm_pulse/streams", "dashboards": "smm_pulse/dashboards"}
 
 # Modules that need an extra (pyproject.toml): the bench's tools, the transformer scorer.
-NEED_AN_EXTRA = {"smm_pulse.bench", "smm_pulse.scrape_load",
+NEED_AN_EXTRA = {"smm_pulse.bench", "smm_pulse.scrape_load", "smm_pulse.scrape_cost",
                  "smm_pulse.sentiment.transformer"}
 IMPORT_EVERY_MODULE = f"""
 import importlib, pkgutil, smm_pulse
