@@ -41,6 +41,16 @@ def owner_url(pipeline: Pipeline, brand: str) -> str | None:
     return None
 
 
+def to_owner(web: Any, pipeline: Pipeline, brand: str, path: str) -> Any:
+    """The answer for a brand this worker does not own: 307 to ``path`` (with its query)
+    on the owner, or 503 while no worker owns it."""
+    owner = owner_url(pipeline, brand)
+    if owner is None:
+        return web.json({"error": "no worker owns this brand right now (rebalancing)"},
+                        status=503, headers={"Retry-After": "2"})
+    return web.json({"owner": owner}, status=307, headers={"Location": owner + path})
+
+
 def event_counts(pipeline: Pipeline) -> dict[str, float]:
     """Events counted by this worker per outcome: a cheap progress probe (no KPI work)."""
     counts: dict[str, float] = {"accepted": 0, "duplicate": 0, "rejected": 0}
@@ -68,9 +78,4 @@ def register(pipeline: Pipeline) -> None:
         if pipeline.partition_of(name) in pipeline.owned_partitions(Family.ENGAGEMENT):
             return web.json({"brand": name, "kpis": brand_kpis(pipeline, name),
                              "benchmarks": pipeline.config.brands[name].benchmarks})
-        owner = owner_url(pipeline, name)
-        if owner is None:
-            return web.json({"error": "no worker owns this brand right now (rebalancing)"},
-                            status=503, headers={"Retry-After": "2"})
-        return web.json({"owner": owner}, status=307,
-                        headers={"Location": owner + kpis_path(name)})
+        return to_owner(web, pipeline, name, kpis_path(name))

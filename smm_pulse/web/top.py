@@ -15,7 +15,7 @@ from typing import Any
 
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.web.api import owner_url
+from smm_pulse.web.api import to_owner
 from smm_pulse.web.paths import BRANDS_PREFIX, brand_from_path, ranking_path
 
 RANKINGS = ("top-posts", "top-authors")
@@ -63,11 +63,7 @@ def _register(pipeline: Pipeline, name: str) -> None:
         if pipeline.partition_of(brand) in pipeline.owned_partitions(Family.ENGAGEMENT):
             answer, status = ranking(pipeline, name, brand, request.query, time.time())
             return web.json(answer, status=status)
-        owner = owner_url(pipeline, brand)
-        if owner is None:
-            return web.json({"error": "no worker owns this brand right now (rebalancing)"},
-                            status=503, headers={"Retry-After": "2"})
-        location = owner + ranking_path(brand, name)
+        path = ranking_path(brand, name)
         if request.rel_url.raw_query_string:
-            location += "?" + request.rel_url.raw_query_string
-        return web.json({"owner": owner}, status=307, headers={"Location": location})
+            path += "?" + request.rel_url.raw_query_string
+        return to_owner(web, pipeline, brand, path)
