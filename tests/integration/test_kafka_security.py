@@ -156,6 +156,17 @@ def assert_fails_with_one_line(args: list[str], env: dict[str, str], *expected: 
     assert elapsed < FAILS_WITHIN_SECONDS
 
 
+def assert_feed_and_up_fail_with_one_line(env: dict[str, str], tmp_path: Path,
+                                          *expected: str) -> None:
+    """``smm-pulse feed`` and ``smm-pulse up`` both stop at start with the same line."""
+    source = tmp_path / "events.jsonl"
+    source.write_bytes(b"\n".join(interactions(1)) + b"\n")
+    config = write_config(tmp_path / "smm.yaml", CONFIG)
+    for args in (["feed", str(source), "--quiet"],
+                 ["up", "--config", str(config), "--port", str(free_port())]):
+        assert_fails_with_one_line(args, env, *expected)
+
+
 def test_the_service_counts_events_fed_over_tls(tls_service: Service, tmp_path: Path):
     out = tls_service.feed(interactions(5), tmp_path)
     assert "sent 5 events" in out
@@ -194,13 +205,8 @@ def test_an_untrusted_broker_certificate_stops_feed_and_up_at_start(
         tls_endpoint: str, pki: Pki, tmp_path: Path):
     env = {**os.environ, "SMM_KAFKA_BOOTSTRAP": tls_endpoint, **tls_env(pki),
            "SMM_KAFKA_SSL_CAFILE": str(pki.other_ca.cert)}
-    source = tmp_path / "events.jsonl"
-    source.write_bytes(b"\n".join(interactions(1)) + b"\n")
-    config = write_config(tmp_path / "smm.yaml", CONFIG)
-    for args in (["feed", str(source), "--quiet"],
-                 ["up", "--config", str(config), "--port", str(free_port())]):
-        assert_fails_with_one_line(args, env, "certificate is not trusted",
-                                   "SMM_KAFKA_SSL_CAFILE")
+    assert_feed_and_up_fail_with_one_line(env, tmp_path, "certificate is not trusted",
+                                          "SMM_KAFKA_SSL_CAFILE")
 
 
 def test_a_plaintext_client_of_a_tls_listener_is_told_to_use_tls(tls_endpoint: str,
@@ -257,11 +263,6 @@ def test_a_wrong_password_stops_feed_and_up_at_start(sasl_endpoint: tuple[str, S
     env = {**os.environ, "SMM_KAFKA_BOOTSTRAP": endpoint, **sasl_env(pki)}
     del env["SMM_KAFKA_SASL_PASSWORD_FILE"]
     env["SMM_KAFKA_SASL_PASSWORD"] = "not-" + PASSWORD
-    source = tmp_path / "events.jsonl"
-    source.write_bytes(b"\n".join(interactions(1)) + b"\n")
-    config = write_config(tmp_path / "smm.yaml", CONFIG)
-    for args in (["feed", str(source), "--quiet"],
-                 ["up", "--config", str(config), "--port", str(free_port())]):
-        assert_fails_with_one_line(args, env, "SASL authentication failed",
-                                   f"user '{USER}'", "SCRAM-SHA-512")
+    assert_feed_and_up_fail_with_one_line(env, tmp_path, "SASL authentication failed",
+                                          f"user '{USER}'", "SCRAM-SHA-512")
     assert gate.refused == refused + 2  # the broker side refused each, once
