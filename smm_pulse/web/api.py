@@ -15,14 +15,14 @@ from typing import Any
 
 from smm_pulse.kpi.catalog import Family
 from smm_pulse.runtime.pipeline import Pipeline
-from smm_pulse.web.exporter import exposed_name, kpi_samples
+from smm_pulse.web.exporter import kpi_samples
 from smm_pulse.web.paths import KPIS_PREFIX, brand_from_path, kpis_path
 
 
 def brand_kpis(pipeline: Pipeline, brand: str) -> list[dict[str, Any]]:
     """The brand's samples as the exporter computes them: one list, no second formula."""
     return [
-        {"metric": exposed_name(kpi),
+        {"metric": kpi.sample_name,
          "labels": {name: v for name, v in zip(kpi.labels, values, strict=True)
                     if name != "brand"},
          "value": value}

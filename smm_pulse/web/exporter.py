@@ -158,7 +158,7 @@ def _family_kpis(family: Family, by_campaign: bool, windows: list[str],
              _view_names(k, windows))
             for k in catalog
             if k.family is family and (k.scope is Scope.CAMPAIGN_WINDOW) == by_campaign
-            and (names is None or exposed_name(k) in names)]
+            and (names is None or k.sample_name in names)]
 
 
 def _view_names(kpi: Kpi, windows: list[str]) -> list[str]:
@@ -241,12 +241,7 @@ def _number(value: float) -> str:
 def _series(kpi: Kpi, values: tuple[str, ...]) -> str:
     labels = ",".join(f'{name}="{_escape_label(v)}"'
                       for name, v in sorted(zip(kpi.labels, values, strict=True)))
-    return f"{exposed_name(kpi)}{{{labels}}}"
-
-
-def exposed_name(kpi: Kpi) -> str:
-    """The sample name: counters end in ``_total`` (``Kpi.sample_name``)."""
-    return kpi.sample_name
+    return f"{kpi.sample_name}{{{labels}}}"
 
 
 def _escape_help(text: str) -> str:
@@ -260,7 +255,7 @@ def _escape_label(value: str) -> str:
 
 def _header(kpi: Kpi) -> str:
     kind = "counter" if kpi.scope is Scope.TOTAL else "gauge"
-    name = exposed_name(kpi)
+    name = kpi.sample_name
     return f"# HELP {name} {_escape_help(kpi.help)}\n# TYPE {name} {kind}\n"
 
 
@@ -270,7 +265,7 @@ _HEADERS: dict[str, str] = {}
 _EXPOSED: dict[str, str] = {}  # catalog metric -> sample name
 for _kpi in CATALOG:
     _HEADERS.setdefault(_kpi.metric, _header(_kpi))
-    _EXPOSED[_kpi.metric] = exposed_name(_kpi)
+    _EXPOSED[_kpi.metric] = _kpi.sample_name
 
 
 Pair = tuple[str, str]  # (brand, platform)

@@ -17,7 +17,7 @@ from smm_pulse.kpi.catalog import CATALOG, Family
 from smm_pulse.kpi.goals import Readings, brand_mentions, brand_sentiment, check_goals
 from smm_pulse.runtime.pipeline import Pipeline
 from smm_pulse.web.api import event_counts, owner_url
-from smm_pulse.web.exporter import Sample, exposed_name, kpi_samples
+from smm_pulse.web.exporter import Sample, kpi_samples
 
 FRESHNESS = "smm_newest_event_timestamp_seconds"
 Labelled = tuple[str, dict[str, str], Sample]  # catalog metric, labels but the brand, sample
@@ -35,7 +35,7 @@ class Column:
     def as_json(self) -> dict[str, Any]:
         kpi = next(k for k in CATALOG
                    if k.metric == self.metric and set(self.labels) <= set(k.const_labels))
-        return {"metric": exposed_name(kpi), "labels": dict(self.labels),
+        return {"metric": kpi.sample_name, "labels": dict(self.labels),
                 "title": self.title or kpi.title, "unit": self.unit or kpi.unit,
                 "help": kpi.help, "windowed": "window" in kpi.labels}
 
@@ -77,7 +77,7 @@ def brand_overview(config: Config, brand: str, samples: list[Labelled], now: flo
         "goals": [asdict(check) for check in check_goals(config, brand, readings, now)],
         "platforms": sorted({labels["platform"] for _m, labels, _s in samples
                              if "platform" in labels}),
-        "kpis": [{"metric": exposed_name(sample[0]), "labels": labels, "value": sample[2]}
+        "kpis": [{"metric": sample[0].sample_name, "labels": labels, "value": sample[2]}
                  for _metric, labels, sample in samples],
         "freshness": sorted(freshness, key=lambda f: (f["platform"], f["family"])),
         # What the page's sparklines sample: the shortest window reacts first.

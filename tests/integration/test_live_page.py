@@ -23,7 +23,6 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from smm_pulse.config import load_config
 from smm_pulse.kpi.catalog import CATALOG
-from smm_pulse.web.exporter import exposed_name
 from tests.integration.conftest import Samples, Service, value, wait_until
 
 pytestmark = pytest.mark.integration
@@ -34,7 +33,7 @@ DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "live-page.png"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-WINDOWED = {exposed_name(k) for k in CATALOG if "window" in k.labels}
+WINDOWED = {k.sample_name for k in CATALOG if "window" in k.labels}
 UPDATE_SECONDS = 30  # the page fetches every 5 s
 
 
